@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/keyroll/keyroll/clock"
+	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/keys"
+	"github.com/keyroll/keyroll/lifecycle"
+)
+
+func init() {
+	register(&command{
+		name:    "serve",
+		summary: "run the issuer: roll signing keys and publish them",
+		usage: `Usage: keyroll serve [--listen ADDR] [--issuer URL] [--store sqlite:PATH | postgres://...] [policy flags]
+
+Runs the issuer. It keeps its signing keys in the store (encrypted under the
+key-encryption key from KEYROLL_KEK or KEYROLL_KEK_FILE; the embedded SQLite
+default creates keyroll.kek beside the database), rolls them by the AD FS-style
+policy below, and publishes them before they sign:
+
+  /.well-known/openid-configuration   OIDC discovery
+  /.well-known/jwks.json              JWKS
+  /federationmetadata/2007-06/federationmetadata.xml   signed WS-Fed/SAML metadata
+  /healthz, /metrics, /admin/ (KEYROLL_ADMIN_TOKEN; loopback only without one)
+
+Every flag can also be set by its environment variable: KEYROLL_ and the flag
+name in capitals, e.g. KEYROLL_GENERATION_THRESHOLD=20d. Durations take 20d,
+12h or 720m. Several replicas on one PostgreSQL database form a cluster.
+
+Examples:
+  keyroll serve
+  keyroll serve --listen :8443 --issuer https://login.example.com --key-alg ES256
+  KEYROLL_KEK_FILE=/etc/keyroll/kek keyroll serve --store postgres://keyroll@db/keyroll
+`,
+		run: runServe,
+	})
+}
+
+// policyFlags defines the rollover policy flags on fs and returns the policy
+// they fill and the flag names (for applyEnv).
+func policyFlags(fs *flag.FlagSet) (*lifecycle.Policy, []string) {
+	p := lifecycle.DefaultPolicy()
+	pol := &p
+	fs.BoolVar(&pol.AutoRollover, "auto-rollover", p.AutoRollover, "generate and promote keys automatically (AD FS AutoCertificateRollover)")
+	durationFlag(fs, &pol.CertificateDuration, "certificate-duration", p.CertificateDuration, "validity of new certificates (CertificateDuration)")
+	durationFlag(fs, &pol.GenerationThreshold, "generation-threshold", p.GenerationThreshold, "generate the next key this long before the primary expires (CertificateGenerationThreshold)")
+	durationFlag(fs, &pol.PromotionThreshold, "promotion-threshold", p.PromotionThreshold, "promote the next key this long after it is generated (CertificatePromotionThreshold)")
+	durationFlag(fs, &pol.CriticalThreshold, "critical-threshold", p.CriticalThreshold, "generate and promote at once this long before the primary expires (CertificateCriticalThreshold)")
+	durationFlag(fs, &pol.RolloverInterval, "rollover-interval", p.RolloverInterval, "how often the rollover check runs (CertificateRolloverInterval)")
+	durationFlag(fs, &pol.MaxTokenLifetime, "max-token-lifetime", p.MaxTokenLifetime, "longest lifetime of a token the issuer signs")
+	durationFlag(fs, &pol.RefreshInterval, "refresh-interval", p.RefreshInterval, "how long relying parties may cache the keys")
+	durationFlag(fs, &pol.ClockSkew, "clock-skew", p.ClockSkew, "clock skew relying parties tolerate")
+	return pol, []string{"auto-rollover", "certificate-duration", "generation-threshold", "promotion-threshold",
+		"critical-threshold", "rollover-interval", "max-token-lifetime", "refresh-interval", "clock-skew"}
+}
+
+type serveConfig struct {
+	listen, issuer, store, keyAlg string
+	poll                          time.Duration
+	policy                        *lifecycle.Policy
+}
+
+func runServe(ctx context.Context, e *env, args []string) int {
+	c := commands["serve"]
+	fs := newFlags(c)
+	var cfg serveConfig
+	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&cfg.issuer, "issuer", "", "issuer URL (default http://LISTEN)")
+	fs.StringVar(&cfg.store, "store", defaultStore, "sqlite:PATH or postgres://...")
+	fs.StringVar(&cfg.keyAlg, "key-alg", "RS256", "algorithm of new keys: RS256, RS256:3072, RS256:4096, PS256, ES256, EdDSA")
+	durationFlag(fs, &cfg.poll, "poll-interval", 10*time.Second, "how often a replica looks for changes made by others (PostgreSQL notifies at once)")
+	var names []string
+	cfg.policy, names = policyFlags(fs)
+	if err := applyEnv(fs, e, append(names, "listen", "issuer", "store", "key-alg", "poll-interval")...); err != nil {
+		fmt.Fprintf(e.stderr, "keyroll serve: %v\n", err)
+		return exitUsage
+	}
+	if _, code := parseFlags(fs, c, e, args); code >= 0 {
+		return code
+	}
+	if err := serve(ctx, e, cfg); err != nil {
+		fmt.Fprintf(e.stderr, "keyroll serve: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+func serve(ctx context.Context, e *env, cfg serveConfig) error {
+	spec, err := keys.ParseSpec(cfg.keyAlg)
+	if err != nil {
+		return err
+	}
+	if err := cfg.policy.Validate(); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	if cfg.issuer == "" {
+		cfg.issuer = "http://" + displayAddr(ln.Addr())
+	}
+	st, kekFile, err := openStore(ctx, cfg.store)
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+	kek, src, err := keys.LoadKEK(e.getenv, kekFile, true)
+	if err != nil {
+		return err
+	}
+	if src.Created {
+		fmt.Fprintf(e.stdout, "created a new key-encryption key in %s (mode 0600): back it up; without it the keys cannot be opened\n", src.From[len("file "):])
+	}
+	sealer, err := keys.NewSealer(kek)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
+	clk := clock.Real{}
+	m, err := issuer.New(issuer.Config{
+		Issuer: cfg.issuer, Store: st, Sealer: sealer, Policy: *cfg.policy, KeySpec: spec,
+		Clock: clk, Logger: logger, PollInterval: cfg.poll,
+		Metrics: issuer.NewMetrics(reg, clk.Now),
+	})
+	if err != nil {
+		return err
+	}
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	token := e.getenv("KEYROLL_ADMIN_TOKEN")
+	srv := issuer.NewServer(m, issuer.ServerOptions{AdminToken: token, Gatherer: reg})
+	printStartup(e, m, cfg, token != "")
+
+	go m.Run(ctx)
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+func printStartup(e *env, m *issuer.Manager, cfg serveConfig, hasToken bool) {
+	snap := m.Snapshot()
+	w := e.stdout
+	fmt.Fprintf(w, "keyroll issuer %s\n  store: %s\n", cfg.issuer, redactDSN(cfg.store))
+	fmt.Fprintf(w, "  discovery: %s%s\n  jwks:      %s%s\n  metadata:  %s%s\n", cfg.issuer, issuer.DiscoveryPath, cfg.issuer, issuer.JWKSPath, cfg.issuer, issuer.MetadataPath)
+	if hasToken {
+		fmt.Fprintln(w, "  admin API: /admin/ with KEYROLL_ADMIN_TOKEN")
+	} else {
+		fmt.Fprintln(w, "  admin API: no KEYROLL_ADMIN_TOKEN set, so it answers loopback clients only")
+	}
+	if snap.MetadataErr != nil {
+		fmt.Fprintf(w, "  warning: federation metadata is served unsigned: %v\n", snap.MetadataErr)
+	}
+	fmt.Fprintln(w, "published keys:")
+	t := newTable(w, "  STATE", "THUMBPRINT", "KID", "ALG", "NOT AFTER")
+	for _, k := range snap.Published {
+		t.row("  "+string(k.State), k.Thumbprint, k.KID, k.Alg, day(k.NotAfter))
+	}
+	t.flush()
+	if a, at := nextAction(m); !at.IsZero() {
+		fmt.Fprintf(w, "next scheduled change: %s, %s\n", at.UTC().Format(time.RFC3339), a)
+	}
+}
+
+// nextAction describes what the policy does next and when.
+func nextAction(m *issuer.Manager) (string, time.Time) {
+	snap := m.Snapshot()
+	ev := lifecycle.Forecast(snap.Keys, m.Policy(), m.Now(), m.Now().AddDate(2, 0, 0))
+	if len(ev) == 0 {
+		return "", time.Time{}
+	}
+	e := ev[0]
+	from := string(e.From)
+	if from == "" {
+		from = "new"
+	}
+	return fmt.Sprintf("%s %s→%s (%s)", e.KID, from, e.To, e.Reason), e.Time
+}
+
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		if ok {
+			return fmt.Sprintf("localhost:%d", tcp.Port)
+		}
+		return a.String()
+	}
+	return tcp.String()
+}

@@ -1,0 +1,68 @@
+package issuer
+
+import (
+	"context"
+	"time"
+
+	"github.com/keyroll/keyroll/lifecycle"
+	"github.com/keyroll/keyroll/store"
+)
+
+// Run is the rotation loop. It runs the rollover check every
+// RolloverInterval and whenever an action falls due, and picks up changes
+// made by other replicas (at once where the store announces them, else every
+// PollInterval). It returns when ctx ends.
+func (m *Manager) Run(ctx context.Context) {
+	var changes <-chan struct{}
+	if w, ok := m.cfg.Store.(store.Watcher); ok {
+		if ch, err := w.Watch(ctx); err == nil {
+			changes = ch
+		} else {
+			m.cfg.Logger.Warn("store change notifications unavailable; polling", "every", m.cfg.PollInterval, "err", err)
+		}
+	}
+	lastCheck := m.Now()
+	for {
+		checkAt := m.checkAt(lastCheck)
+		wait := min(checkAt.Sub(m.Now()), m.cfg.PollInterval)
+		select {
+		case <-ctx.Done():
+			return
+		case <-changes:
+			m.logErr("refresh", m.Refresh(ctx))
+		case <-m.cfg.Clock.After(max(wait, 0)):
+			if m.Now().Before(checkAt) {
+				m.logErr("refresh", m.Refresh(ctx))
+				continue
+			}
+			lastCheck = m.Now()
+			_, err := m.Check(ctx)
+			m.logErr("rollover check", err)
+			if err == nil {
+				m.cfg.Metrics.checked(lastCheck)
+			}
+		}
+	}
+}
+
+// checkAt is when the next rollover check runs: RolloverInterval after the
+// last one, or earlier when an action falls due.
+func (m *Manager) checkAt(last time.Time) time.Time {
+	at := last.Add(m.cfg.Policy.RolloverInterval)
+	if s := m.Snapshot(); s != nil {
+		if due := lifecycle.NextDue(s.Keys, m.cfg.Policy, m.Now()); !due.IsZero() && due.Before(at) {
+			at = due
+		}
+	}
+	return at
+}
+
+func (m *Manager) logErr(what string, err error) {
+	if err != nil && !isCanceled(err) {
+		m.cfg.Logger.Error(what+" failed", "err", err)
+	}
+}
+
+func isCanceled(err error) bool {
+	return err == context.Canceled || err == context.DeadlineExceeded
+}

@@ -1,0 +1,302 @@
+// Package issuer is keyroll's token service: the rotation loop that applies
+// the lifecycle policy to the key store, the published documents (OIDC
+// discovery, JWKS, signed federation metadata) and the admin API.
+//
+// A [Manager] owns the keys of one issuer. Every replica runs one; they
+// share the store, and every change goes through store.Update, which
+// re-decides inside its transaction, so exactly one replica performs a given
+// rollover and the others see it on their next refresh.
+package issuer
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/keyroll/keyroll/clock"
+	"github.com/keyroll/keyroll/keys"
+	"github.com/keyroll/keyroll/lifecycle"
+	"github.com/keyroll/keyroll/store"
+)
+
+// Config configures a Manager.
+type Config struct {
+	Issuer  string           // issuer identifier (URL); names certificates and documents
+	Store   store.Store      // durable keys
+	Sealer  *keys.Sealer     // private-key encryption under the KEK
+	Policy  lifecycle.Policy // rollover policy
+	KeySpec keys.Spec        // what new keys are
+	Clock   clock.Clock      // nil: the wall clock
+	Logger  *slog.Logger     // nil: discard
+	// PollInterval is how often a replica checks the store for changes made
+	// by others when the store cannot announce them (default 10 s).
+	PollInterval time.Duration
+	// Metrics receives rollover metrics; nil disables them.
+	Metrics *Metrics
+}
+
+// Manager applies the rollover policy to the key store and keeps an
+// immutable snapshot of what is published.
+type Manager struct {
+	cfg     Config
+	snap    atomic.Pointer[Snapshot]
+	mu      sync.Mutex // serialises this replica's writes and snapshot rebuilds
+	signers sync.Map   // kid → crypto.Signer, opened on first use
+	sign    *signerCache
+}
+
+// ErrWrongKEK is returned by Open when the store was created under another KEK.
+var ErrWrongKEK = keys.ErrWrongKEK
+
+const kekCheckSetting = "kek_check"
+
+// New checks the configuration and returns a Manager; call Open next.
+func New(cfg Config) (*Manager, error) {
+	if cfg.Issuer == "" || cfg.Store == nil || cfg.Sealer == nil {
+		return nil, errors.New("issuer: Issuer, Store and Sealer are required")
+	}
+	if err := cfg.Policy.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.KeySpec.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 10 * time.Second
+	}
+	m := &Manager{cfg: cfg}
+	m.sign = &signerCache{m: m}
+	return m, nil
+}
+
+// Open proves the KEK is the store's, opens every published private key (so
+// a wrong KEK or a corrupted row stops start-up before anything is written),
+// settles the policy (a new store gets its first key) and builds the first
+// snapshot.
+func (m *Manager) Open(ctx context.Context) error {
+	check, err := m.cfg.Store.InitSetting(ctx, kekCheckSetting, m.cfg.Sealer.CheckValue())
+	if err != nil {
+		return fmt.Errorf("issuer: read KEK check: %w", err)
+	}
+	if err := m.cfg.Sealer.Verify(check); err != nil {
+		return fmt.Errorf("issuer: refusing to start: %w; the store was created under another key-encryption key (KEYROLL_KEK / KEYROLL_KEK_FILE)", err)
+	}
+	all, _, err := m.cfg.Store.Keys(ctx)
+	if err != nil {
+		return fmt.Errorf("issuer: refusing to start: %w", err)
+	}
+	for _, k := range lifecycle.PublishedKeys(all) {
+		if _, err := m.sign.open(ctx, k); err != nil {
+			return fmt.Errorf("issuer: refusing to start: %w", err)
+		}
+	}
+	if _, err := m.Check(ctx); err != nil {
+		return err
+	}
+	return m.Refresh(ctx)
+}
+
+// Snapshot returns what is published now. It never blocks.
+func (m *Manager) Snapshot() *Snapshot { return m.snap.Load() }
+
+// Policy returns the rollover policy.
+func (m *Manager) Policy() lifecycle.Policy { return m.cfg.Policy }
+
+// Now returns the manager's clock time.
+func (m *Manager) Now() time.Time { return m.cfg.Clock.Now().UTC() }
+
+// Check applies every action the policy says is due now and returns the
+// audit events. It is what the rotation loop runs.
+func (m *Manager) Check(ctx context.Context) ([]lifecycle.Event, error) {
+	var all []lifecycle.Event
+	for i := 0; i < 16; i++ {
+		ev, err := m.update(ctx, "policy", func(ks []lifecycle.Key, now time.Time) ([]lifecycle.Action, error) {
+			if a, ok := lifecycle.Due(ks, m.cfg.Policy, now); ok {
+				return []lifecycle.Action{a}, nil
+			}
+			return nil, nil
+		})
+		if err != nil {
+			m.cfg.Metrics.checkFailed()
+			return all, fmt.Errorf("issuer: rollover check: %w", err)
+		}
+		if len(ev) == 0 {
+			return all, nil
+		}
+		all = append(all, ev...)
+	}
+	return all, errors.New("issuer: rollover check did not settle after 16 actions")
+}
+
+// Rotate generates a next key now, or with urgent a fresh primary at once.
+func (m *Manager) Rotate(ctx context.Context, urgent bool, actor string) ([]lifecycle.Event, error) {
+	return m.update(ctx, actor, func(ks []lifecycle.Key, _ time.Time) ([]lifecycle.Action, error) {
+		a, err := lifecycle.Rotate(ks, urgent)
+		return []lifecycle.Action{a}, err
+	})
+}
+
+// Revoke withdraws the key named by ref (thumbprint or kid) at once,
+// promoting a replacement first if it is the primary.
+func (m *Manager) Revoke(ctx context.Context, ref, actor string) ([]lifecycle.Event, error) {
+	return m.update(ctx, actor, func(ks []lifecycle.Key, _ time.Time) ([]lifecycle.Action, error) {
+		return lifecycle.RevokePlan(ks, m.cfg.Policy, ref)
+	})
+}
+
+type planFunc func(keys []lifecycle.Key, now time.Time) ([]lifecycle.Action, error)
+
+var errStalePlan = errors.New("issuer: plan changed during the update")
+
+// update decides a plan on the current keys, generates any fresh key outside
+// the transaction, then re-decides inside it and applies the plan only if it
+// still holds. A replica that lost the race to another finds nothing due.
+func (m *Manager) update(ctx context.Context, actor string, plan planFunc) ([]lifecycle.Event, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for attempt := 0; attempt < 3; attempt++ {
+		current, _, err := m.cfg.Store.Keys(ctx)
+		if err != nil {
+			return nil, err
+		}
+		now := m.Now()
+		first, err := plan(current, now)
+		if err != nil || len(first) == 0 {
+			return nil, err
+		}
+		var fresh *keys.Material
+		var sealed []byte
+		if needsKey(first) {
+			if fresh, err = keys.Generate(m.cfg.KeySpec, m.cfg.Issuer, now, m.cfg.Policy.CertificateDuration, nil); err != nil {
+				return nil, err
+			}
+			if sealed, err = m.cfg.Sealer.SealPrivate(fresh.Key.KID, fresh.Key.Cert, fresh.Signer); err != nil {
+				return nil, err
+			}
+		}
+		var events []lifecycle.Event
+		_, _, err = m.cfg.Store.Update(ctx, func(ks []lifecycle.Key) (*store.Change, error) {
+			events = nil
+			acts, err := plan(ks, now)
+			if err != nil || len(acts) == 0 {
+				return nil, err
+			}
+			if needsKey(acts) && fresh == nil {
+				return nil, errStalePlan
+			}
+			c := &store.Change{Keys: ks}
+			for _, a := range acts {
+				var fk *lifecycle.Key
+				if a.Kind == lifecycle.Generate {
+					fk = &fresh.Key
+					c.Sealed = map[string][]byte{fresh.Key.KID: sealed}
+				}
+				next, ev, err := lifecycle.Apply(c.Keys, a, fk, now, actor, m.cfg.Policy)
+				if err != nil {
+					return nil, err
+				}
+				c.Keys, events = next, append(events, ev...)
+			}
+			c.Events = events
+			return c, nil
+		})
+		if errors.Is(err, errStalePlan) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if fresh != nil && len(events) > 0 {
+			m.signers.Store(fresh.Key.KID, fresh.Signer)
+		}
+		for _, e := range events {
+			m.cfg.Logger.Info("key transition", "kid", e.KID, "thumbprint", e.Thumbprint, "from", e.From, "to", e.To, "actor", e.Actor, "reason", e.Reason)
+			m.cfg.Metrics.transition(e)
+		}
+		return events, m.refreshLocked(ctx)
+	}
+	return nil, errors.New("issuer: the key set kept changing under the update; try again")
+}
+
+func needsKey(acts []lifecycle.Action) bool {
+	for _, a := range acts {
+		if a.Kind == lifecycle.Generate {
+			return true
+		}
+	}
+	return false
+}
+
+// Refresh rebuilds the snapshot if the store changed since the last one.
+func (m *Manager) Refresh(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.refreshLocked(ctx)
+}
+
+func (m *Manager) refreshLocked(ctx context.Context) error {
+	if s := m.snap.Load(); s != nil {
+		gen, err := m.cfg.Store.Generation(ctx)
+		if err != nil {
+			return err
+		}
+		if gen == s.Generation {
+			return nil
+		}
+	}
+	all, gen, err := m.cfg.Store.Keys(ctx)
+	if err != nil {
+		return err
+	}
+	s, err := m.build(ctx, all, gen)
+	if err != nil {
+		return err
+	}
+	m.snap.Store(s)
+	m.cfg.Metrics.observe(s, m.Now())
+	return nil
+}
+
+// Signer returns the private key of kid, which must be published.
+func (m *Manager) Signer(ctx context.Context, kid string) (crypto.Signer, error) {
+	s := m.Snapshot()
+	for _, k := range s.Keys {
+		if k.KID == kid {
+			if !k.State.Published() {
+				return nil, fmt.Errorf("issuer: key %s is %s and may not sign", kid, k.State)
+			}
+			return m.sign.open(ctx, k)
+		}
+	}
+	return nil, fmt.Errorf("%w: %s", lifecycle.ErrUnknownKey, kid)
+}
+
+// signerCache opens sealed private keys once.
+type signerCache struct{ m *Manager }
+
+func (c *signerCache) open(ctx context.Context, k lifecycle.Key) (crypto.Signer, error) {
+	if s, ok := c.m.signers.Load(k.KID); ok {
+		return s.(crypto.Signer), nil
+	}
+	sealed, err := c.m.cfg.Store.Sealed(ctx, k.KID)
+	if err != nil {
+		return nil, err
+	}
+	signer, _, err := c.m.cfg.Sealer.OpenPrivate(k.KID, k.Cert, sealed)
+	if err != nil {
+		return nil, err
+	}
+	c.m.signers.Store(k.KID, signer)
+	return signer, nil
+}

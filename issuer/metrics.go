@@ -1,0 +1,92 @@
+package issuer
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/keyroll/keyroll/lifecycle"
+)
+
+// Metrics are the issuer's Prometheus metrics. A nil *Metrics records nothing.
+type Metrics struct {
+	primaryNotAfter atomic.Int64 // unix seconds; 0 when there is no primary
+	now             func() time.Time
+	published       *prometheus.GaugeVec
+	transitions     *prometheus.CounterVec
+	checkFailures   prometheus.Counter
+	lastCheck       prometheus.Gauge
+}
+
+// NewMetrics registers the issuer's metrics with reg; now is the clock that
+// "seconds until primary expiry" is measured against.
+func NewMetrics(reg prometheus.Registerer, now func() time.Time) *Metrics {
+	m := &Metrics{
+		now: now,
+		published: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "keyroll_published_keys", Help: "Published signing keys by state.",
+		}, []string{"state"}),
+		transitions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "keyroll_rollover_events_total", Help: "Key state transitions by target state and actor.",
+		}, []string{"to", "actor"}),
+		checkFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "keyroll_rollover_check_failures_total", Help: "Rollover checks that failed.",
+		}),
+		lastCheck: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "keyroll_rollover_last_check_timestamp_seconds", Help: "When the last successful rollover check ran.",
+		}),
+	}
+	expiry := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "keyroll_primary_expiry_seconds", Help: "Seconds until the primary signing certificate expires (negative: expired; NaN: no primary).",
+	}, func() float64 {
+		na := m.primaryNotAfter.Load()
+		if na == 0 {
+			return nan()
+		}
+		return float64(na) - float64(m.now().UnixNano())/1e9
+	})
+	reg.MustRegister(m.published, m.transitions, m.checkFailures, m.lastCheck, expiry)
+	for _, st := range []lifecycle.State{lifecycle.Next, lifecycle.Primary, lifecycle.Retired} {
+		m.published.WithLabelValues(string(st))
+	}
+	return m
+}
+
+func nan() float64 { var zero float64; return zero / zero }
+
+func (m *Metrics) observe(s *Snapshot, _ time.Time) {
+	if m == nil {
+		return
+	}
+	counts := map[lifecycle.State]int{}
+	for _, k := range s.Published {
+		counts[k.State]++
+	}
+	for _, st := range []lifecycle.State{lifecycle.Next, lifecycle.Primary, lifecycle.Retired} {
+		m.published.WithLabelValues(string(st)).Set(float64(counts[st]))
+	}
+	if s.Primary != nil {
+		m.primaryNotAfter.Store(s.Primary.NotAfter.Unix())
+	} else {
+		m.primaryNotAfter.Store(0)
+	}
+}
+
+func (m *Metrics) transition(e lifecycle.Event) {
+	if m != nil {
+		m.transitions.WithLabelValues(string(e.To), e.Actor).Inc()
+	}
+}
+
+func (m *Metrics) checkFailed() {
+	if m != nil {
+		m.checkFailures.Inc()
+	}
+}
+
+func (m *Metrics) checked(t time.Time) {
+	if m != nil {
+		m.lastCheck.Set(float64(t.Unix()))
+	}
+}

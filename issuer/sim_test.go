@@ -1,0 +1,165 @@
+package issuer
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/keyroll/keyroll/clock"
+	"github.com/keyroll/keyroll/lifecycle"
+)
+
+// TestSimulateTenYears drives the issuer through ten simulated years of
+// automatic rollovers with random urgent rotations, revocations and
+// restarts, and checks the rollover invariants after every step.
+func TestSimulateTenYears(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 2026))
+	ctx := context.Background()
+	dir := t.TempDir()
+	sealer := testKEK(t)
+	clk := clock.NewFake(start)
+	p := lifecycle.DefaultPolicy()
+	st := openSQLite(t, dir)
+	m := newManager(t, st, sealer, clk, p)
+	defer func() { st.Close() }()
+
+	sim := newSimState()
+	end := start.AddDate(10, 0, 0)
+	var rollovers, urgent, revokes, restarts int
+	for clk.Now().Before(end) {
+		clk.Advance(time.Duration(6+rng.IntN(90)) * time.Hour)
+		if _, err := m.Check(ctx); err != nil {
+			t.Fatalf("%s: check: %v", clk.Now(), err)
+		}
+		operatorUrgent := false
+		switch r := rng.IntN(200); {
+		case r < 2:
+			if _, err := m.Rotate(ctx, true, "sim"); err != nil {
+				t.Fatalf("urgent rotate: %v", err)
+			}
+			urgent++
+			operatorUrgent = true
+		case r < 4:
+			pub := m.Snapshot().Published
+			k := pub[rng.IntN(len(pub))]
+			if _, err := m.Revoke(ctx, k.Thumbprint, "sim"); err != nil {
+				t.Fatalf("revoke %s (%s): %v", k.KID, k.State, err)
+			}
+			sim.revoked[k.KID] = true
+			revokes++
+			operatorUrgent = true
+		case r < 7:
+			st.Close()
+			st = openSQLite(t, dir)
+			m = newManager(t, st, sealer, clk, p)
+			restarts++
+		}
+		rollovers += sim.check(t, m, clk.Now(), operatorUrgent)
+	}
+	t.Logf("10 years: %d promotions, %d urgent rotations, %d revocations, %d restarts, %d keys", rollovers, urgent, revokes, restarts, len(sim.seen))
+	if rollovers < 10 {
+		t.Fatalf("only %d promotions in ten years", rollovers)
+	}
+}
+
+// simState remembers what the simulation observed.
+type simState struct {
+	seen       map[string]lifecycle.Key // every key ever seen, as first seen
+	lastSigned map[string]time.Time     // last time each key was observed as primary
+	revoked    map[string]bool
+	lastPrim   string
+}
+
+func newSimState() *simState {
+	return &simState{seen: map[string]lifecycle.Key{}, lastSigned: map[string]time.Time{}, revoked: map[string]bool{}}
+}
+
+// check asserts the invariants at now and returns 1 if the primary changed.
+func (s *simState) check(t *testing.T, m *Manager, now time.Time, operatorUrgent bool) int {
+	t.Helper()
+	snap := m.Snapshot()
+	all, _, err := m.cfg.Store.Keys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Exactly one primary.
+	var primaries []lifecycle.Key
+	for _, k := range all {
+		if k.State == lifecycle.Primary {
+			primaries = append(primaries, k)
+		}
+	}
+	if len(primaries) != 1 {
+		t.Fatalf("%s: %d primaries", now, len(primaries))
+	}
+	prim := primaries[0]
+	// Published for at least the promotion threshold before signing, unless urgent.
+	if !prim.Urgent && s.lastPrim != "" && prim.PromotedAt.Sub(prim.CreatedAt) < m.cfg.Policy.PromotionThreshold {
+		t.Fatalf("%s: %s signs after %s of publication", now, prim.KID, prim.PromotedAt.Sub(prim.CreatedAt))
+	}
+	s.lastSigned[prim.KID] = now
+	// No key lost, none altered.
+	present := map[string]bool{}
+	for _, k := range all {
+		present[k.KID] = true
+		if first, ok := s.seen[k.KID]; ok {
+			if first.Thumbprint != k.Thumbprint || string(first.Cert) != string(k.Cert) {
+				t.Fatalf("%s: key %s changed its certificate", now, k.KID)
+			}
+		} else {
+			s.seen[k.KID] = k
+		}
+	}
+	for kid := range s.seen {
+		if !present[kid] {
+			t.Fatalf("%s: key %s was lost", now, kid)
+		}
+	}
+	// A key that signed stays published until its tokens can no longer be
+	// accepted anywhere (unless it was revoked).
+	window := m.cfg.Policy.RetentionWindow()
+	for _, k := range all {
+		signed, ok := s.lastSigned[k.KID]
+		mustUntil := signed.Add(window)
+		if k.NotAfter.Before(mustUntil) {
+			mustUntil = k.NotAfter
+		}
+		if ok && !k.State.Published() && !s.revoked[k.KID] && now.Before(mustUntil) {
+			t.Fatalf("%s: %s unpublished (%s) but tokens it signed at %s may be accepted until %s", now, k.KID, k.State, signed, mustUntil)
+		}
+	}
+	// The JWKS publishes exactly the published keys.
+	var doc struct {
+		Keys []struct{ Kid string } `json:"keys"`
+	}
+	if err := json.Unmarshal(snap.JWKS, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var got, want []string
+	for _, k := range doc.Keys {
+		got = append(got, k.Kid)
+	}
+	for _, k := range lifecycle.PublishedKeys(all) {
+		want = append(want, k.KID)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("%s: JWKS has %v, published keys are %v", now, got, want)
+	}
+	if prim.KID != s.lastPrim {
+		// Only an operator's urgent rotation or revocation (or the very
+		// first key) may promote a key that was not published long enough.
+		if prim.Urgent && !operatorUrgent && s.lastPrim != "" {
+			t.Fatalf("%s: %s was promoted urgently without an operator asking", now, prim.KID)
+		}
+		s.lastPrim = prim.KID
+		return 1
+	}
+	return 0
+}

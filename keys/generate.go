@@ -1,0 +1,181 @@
+// Package keys makes and protects signing-key material: key pairs with their
+// self-signed certificates, and the AES-256-GCM envelope that keeps private
+// keys encrypted at rest under a key-encryption key (KEK).
+package keys
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/keyroll/keyroll/lifecycle"
+)
+
+// Spec says what kind of key to generate.
+type Spec struct {
+	Alg     string // RS256 (default), PS256, ES256 or EdDSA
+	RSABits int    // 2048 (default), 3072 or 4096; RSA algorithms only
+}
+
+// Algs lists the signing algorithms keyroll's issuer can generate keys for.
+var Algs = []string{"RS256", "PS256", "ES256", "EdDSA"}
+
+// ParseSpec parses "RS256", "RS256:3072", "PS256:4096", "ES256" or "EdDSA".
+func ParseSpec(s string) (Spec, error) {
+	alg, bits, _ := strings.Cut(s, ":")
+	spec := Spec{Alg: alg}
+	if bits != "" {
+		if _, err := fmt.Sscanf(bits, "%d", &spec.RSABits); err != nil {
+			return Spec{}, fmt.Errorf("key spec %q: %q is not a number of bits", s, bits)
+		}
+	}
+	return spec, spec.Validate()
+}
+
+// Validate reports whether the spec names a supported algorithm and size,
+// filling in defaults.
+func (s *Spec) Validate() error {
+	switch s.Alg {
+	case "":
+		s.Alg = "RS256"
+		fallthrough
+	case "RS256", "PS256":
+		switch s.RSABits {
+		case 0:
+			s.RSABits = 2048
+		case 2048, 3072, 4096:
+		default:
+			return fmt.Errorf("key spec: RSA keys are 2048, 3072 or 4096 bits, not %d", s.RSABits)
+		}
+	case "ES256", "EdDSA":
+		if s.RSABits != 0 {
+			return fmt.Errorf("key spec: %s takes no size", s.Alg)
+		}
+	default:
+		return fmt.Errorf("key spec: unsupported algorithm %q (supported: %s)", s.Alg, strings.Join(Algs, ", "))
+	}
+	return nil
+}
+
+func (s Spec) String() string {
+	if s.RSABits != 0 {
+		return fmt.Sprintf("%s:%d", s.Alg, s.RSABits)
+	}
+	return s.Alg
+}
+
+// Material is a freshly generated signing key.
+type Material struct {
+	Key    lifecycle.Key // public record, state not yet set
+	Signer crypto.Signer
+	Cert   *x509.Certificate
+}
+
+// Generate makes a new key pair of spec and a self-signed certificate valid
+// from now for d, named after subject (usually the issuer's host). The kid
+// is the RFC 7638 JWK thumbprint of the public key, so it is fresh whenever
+// the key material is.
+func Generate(spec Spec, subject string, now time.Time, d time.Duration, random io.Reader) (*Material, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	if random == nil {
+		random = rand.Reader
+	}
+	var signer crypto.Signer
+	var err error
+	switch spec.Alg {
+	case "RS256", "PS256":
+		signer, err = rsa.GenerateKey(random, spec.RSABits)
+	case "ES256":
+		signer, err = ecdsa.GenerateKey(elliptic.P256(), random)
+	case "EdDSA":
+		_, signer, err = ed25519.GenerateKey(random)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("generate %s key: %w", spec, err)
+	}
+	serial, err := rand.Int(random, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return nil, err
+	}
+	notBefore := now.UTC().Truncate(time.Second)
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "keyroll token signing - " + subject, Organization: []string{"keyroll"}},
+		NotBefore:             notBefore,
+		NotAfter:              notBefore.Add(d),
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(random, tmpl, tmpl, signer.Public(), signer)
+	if err != nil {
+		return nil, fmt.Errorf("self-sign %s certificate: %w", spec, err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	kid, err := JWKThumbprint(signer.Public())
+	if err != nil {
+		return nil, err
+	}
+	return &Material{
+		Key: lifecycle.Key{
+			KID: kid, Alg: spec.Alg, Thumbprint: SHA1Thumbprint(der), Cert: der,
+			NotBefore: cert.NotBefore, NotAfter: cert.NotAfter,
+		},
+		Signer: signer,
+		Cert:   cert,
+	}, nil
+}
+
+// SHA1Thumbprint is the certificate thumbprint as Microsoft tools print it:
+// the SHA-1 of the DER certificate in upper-case hex.
+func SHA1Thumbprint(der []byte) string {
+	sum := sha1.Sum(der)
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
+// SHA256Thumbprint is the SHA-256 of the DER certificate in upper-case hex.
+func SHA256Thumbprint(der []byte) string {
+	sum := sha256.Sum256(der)
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
+// JWKThumbprint returns the RFC 7638 thumbprint (SHA-256, base64url) of a
+// public key.
+func JWKThumbprint(pub crypto.PublicKey) (string, error) {
+	b64 := base64.RawURLEncoding.EncodeToString
+	var canon string
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		canon = fmt.Sprintf(`{"e":"%s","kty":"RSA","n":"%s"}`, b64(big.NewInt(int64(k.E)).Bytes()), b64(k.N.Bytes()))
+	case *ecdsa.PublicKey:
+		b, err := k.Bytes()
+		if err != nil || k.Curve != elliptic.P256() {
+			return "", fmt.Errorf("jwk thumbprint: unsupported EC key")
+		}
+		canon = fmt.Sprintf(`{"crv":"P-256","kty":"EC","x":"%s","y":"%s"}`, b64(b[1:33]), b64(b[33:]))
+	case ed25519.PublicKey:
+		canon = fmt.Sprintf(`{"crv":"Ed25519","kty":"OKP","x":"%s"}`, b64(k))
+	default:
+		return "", fmt.Errorf("jwk thumbprint: unsupported key type %T", pub)
+	}
+	sum := sha256.Sum256([]byte(canon))
+	return b64(sum[:]), nil
+}
