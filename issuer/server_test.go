@@ -110,7 +110,7 @@ func TestAdminBadInput(t *testing.T) {
 		want       string
 	}{
 		{"/admin/keys/revoke", `{"key":"00112233445566778899AABBCCDDEEFF00112233"}`, 404, "matches no key"},
-		{"/admin/keys/revoke", `{}`, 400, `"key"`},
+		{"/admin/keys/revoke", `{}`, 400, "thumbprint or kid"},
 		{"/admin/keys/revoke", `{"key":1}`, 400, "request body"},
 		{"/admin/keys/rotate", `{"urgent":true,"extra":1}`, 400, "unknown field"},
 		{"/admin/keys/rotate", `not json`, 400, "request body"},
