@@ -3,7 +3,7 @@ package issuer
 import (
 	"time"
 
-	"github.com/keyroll/keyroll/keys"
+	"github.com/keyroll/keyroll/jwk"
 	"github.com/keyroll/keyroll/lifecycle"
 )
 
@@ -74,7 +74,7 @@ func optTime(t time.Time) *time.Time {
 // NewKeyInfo renders a key for the admin API.
 func NewKeyInfo(k lifecycle.Key, p lifecycle.Policy) KeyInfo {
 	ki := KeyInfo{
-		KID: k.KID, Thumbprint: k.Thumbprint, SHA256: keys.SHA256Thumbprint(k.Cert), Alg: k.Alg, State: string(k.State),
+		KID: k.KID, Thumbprint: k.Thumbprint, SHA256: jwk.SHA256Thumbprint(k.Cert), Alg: k.Alg, State: string(k.State),
 		NotBefore: k.NotBefore, NotAfter: k.NotAfter, CreatedAt: k.CreatedAt,
 		PromotedAt: optTime(k.PromotedAt), RetiredAt: optTime(k.RetiredAt), EndedAt: optTime(k.EndedAt),
 		Urgent: k.Urgent, Transient: k.Transient,

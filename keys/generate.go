@@ -10,18 +10,17 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"math/big"
 	"strings"
 	"time"
 
+	"github.com/keyroll/keyroll/jwk"
 	"github.com/keyroll/keyroll/lifecycle"
 )
 
@@ -136,25 +135,12 @@ func Generate(spec Spec, subject string, now time.Time, d time.Duration, random 
 	}
 	return &Material{
 		Key: lifecycle.Key{
-			KID: kid, Alg: spec.Alg, Thumbprint: SHA1Thumbprint(der), Cert: der,
+			KID: kid, Alg: spec.Alg, Thumbprint: jwk.SHA1Thumbprint(der), Cert: der,
 			NotBefore: cert.NotBefore, NotAfter: cert.NotAfter,
 		},
 		Signer: signer,
 		Cert:   cert,
 	}, nil
-}
-
-// SHA1Thumbprint is the certificate thumbprint as Microsoft tools print it:
-// the SHA-1 of the DER certificate in upper-case hex.
-func SHA1Thumbprint(der []byte) string {
-	sum := sha1.Sum(der)
-	return strings.ToUpper(hex.EncodeToString(sum[:]))
-}
-
-// SHA256Thumbprint is the SHA-256 of the DER certificate in upper-case hex.
-func SHA256Thumbprint(der []byte) string {
-	sum := sha256.Sum256(der)
-	return strings.ToUpper(hex.EncodeToString(sum[:]))
 }
 
 // JWKThumbprint returns the RFC 7638 thumbprint (SHA-256, base64url) of a

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keyroll/keyroll/jwk"
 )
 
 var now = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
@@ -24,7 +26,7 @@ func TestGenerateEveryAlg(t *testing.T) {
 			t.Fatal(err)
 		}
 		k := m.Key
-		if k.Alg != spec || k.Thumbprint != SHA1Thumbprint(k.Cert) || len(k.Thumbprint) != 40 || strings.ToUpper(k.Thumbprint) != k.Thumbprint {
+		if k.Alg != spec || k.Thumbprint != jwk.SHA1Thumbprint(k.Cert) || len(k.Thumbprint) != 40 || strings.ToUpper(k.Thumbprint) != k.Thumbprint {
 			t.Errorf("%s: %+v", spec, k)
 		}
 		if !k.NotBefore.Equal(now) || !k.NotAfter.Equal(now.Add(365*24*time.Hour)) {

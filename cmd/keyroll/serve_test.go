@@ -12,11 +12,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/keyroll/keyroll/fedmeta"
 	"github.com/keyroll/keyroll/issuer"
-	"github.com/keyroll/keyroll/keys"
+	"github.com/keyroll/keyroll/jwk"
 )
 
 // server is a keyroll serve running in this process.
@@ -57,7 +58,12 @@ func startServe(t *testing.T, getenv func(string) string, args ...string) *serve
 		t.Fatalf("serve did not start: %d\nstdout: %s\nstderr: %s", <-done, s.out, errb.String())
 	}
 	go io.Copy(io.Discard, pr)
-	s.stop = func() int { cancel(); return <-done }
+	var once sync.Once
+	code := -1
+	s.stop = func() int {
+		once.Do(func() { cancel(); code = <-done })
+		return code
+	}
 	t.Cleanup(func() { s.stop() })
 	return s
 }
@@ -109,7 +115,7 @@ func published(t *testing.T, base string) (jwksThumbs, metaThumbs []string, meta
 	}
 	for _, k := range set.Keys {
 		der := mustB64(t, k.X5c[0])
-		jwksThumbs = append(jwksThumbs, keys.SHA1Thumbprint(der))
+		jwksThumbs = append(jwksThumbs, jwk.SHA1Thumbprint(der))
 	}
 	metadata = get(t, base+issuer.MetadataPath)
 	md, err := fedmeta.Parse(metadata)
@@ -117,7 +123,7 @@ func published(t *testing.T, base string) (jwksThumbs, metaThumbs []string, meta
 		t.Fatal(err)
 	}
 	for _, sc := range md.Signing {
-		metaThumbs = append(metaThumbs, keys.SHA1Thumbprint(sc.Cert.Raw))
+		metaThumbs = append(metaThumbs, jwk.SHA1Thumbprint(sc.Cert.Raw))
 	}
 	slices.Sort(jwksThumbs)
 	slices.Sort(metaThumbs)

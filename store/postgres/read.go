@@ -1,0 +1,173 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/keyroll/keyroll/lifecycle"
+	"github.com/keyroll/keyroll/store"
+)
+
+// querier is what reads need: a *pgx.Conn or a pgx.Tx.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// withConn runs f on a pooled connection.
+func (s *Store) withConn(ctx context.Context, f func(*pgx.Conn) error) error {
+	conn, err := s.pool.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.pool.release(conn)
+	return f(conn)
+}
+
+// Keys returns every key, oldest first, and the generation they belong to.
+func (s *Store) Keys(ctx context.Context) (keys []lifecycle.Key, gen int64, err error) {
+	err = s.withConn(ctx, func(conn *pgx.Conn) error {
+		tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+		if err != nil {
+			return err
+		}
+		defer rollback(tx)
+		keys, gen, err = readKeys(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("postgres: keys: %w", err)
+	}
+	return keys, gen, nil
+}
+
+const selectKeys = `SELECT seq, kid, alg, thumbprint, state, cert, not_before, not_after,
+	created_at, promote_at, promoted_at, retired_at, ended_at, urgent, transient
+	FROM keyroll_keys ORDER BY seq`
+
+// readKeys reads the keys and the generation; q should be a transaction so
+// that both come from one snapshot.
+func readKeys(ctx context.Context, q querier) ([]lifecycle.Key, int64, error) {
+	gen, err := generation(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, err := q.Query(ctx, selectKeys)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	keys := []lifecycle.Key{}
+	for rows.Next() {
+		var r keyRow
+		if err := rows.Scan(&r.Seq, &r.KID, &r.Alg, &r.Thumbprint, &r.State, &r.Cert, &r.NotBefore, &r.NotAfter,
+			&r.CreatedAt, &r.PromoteAt, &r.PromotedAt, &r.RetiredAt, &r.EndedAt, &r.Urgent, &r.Transient); err != nil {
+			return nil, 0, fmt.Errorf("%w: key row %d: %v", store.ErrCorrupt, len(keys)+1, err)
+		}
+		k, err := r.decode()
+		if err != nil {
+			return nil, 0, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, gen, rows.Err()
+}
+
+func generation(ctx context.Context, q querier) (int64, error) {
+	var gen int64
+	err := q.QueryRow(ctx, `SELECT value FROM keyroll_meta WHERE name = 'generation'`).Scan(&gen)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("%w: the generation counter is missing", store.ErrCorrupt)
+	}
+	return gen, err
+}
+
+// Generation returns the number of committed changes.
+func (s *Store) Generation(ctx context.Context) (gen int64, err error) {
+	err = s.withConn(ctx, func(conn *pgx.Conn) error {
+		gen, err = generation(ctx, conn)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("postgres: generation: %w", err)
+	}
+	return gen, nil
+}
+
+// Sealed returns the encrypted private key of kid, or an error wrapping
+// [store.ErrNotFound].
+func (s *Store) Sealed(ctx context.Context, kid string) ([]byte, error) {
+	var b []byte
+	err := s.withConn(ctx, func(conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, `SELECT sealed FROM keyroll_keys WHERE kid = $1`, kid).Scan(&b)
+	})
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, fmt.Errorf("%w: key %q", store.ErrNotFound, kid)
+	case err != nil:
+		return nil, fmt.Errorf("postgres: sealed key %q: %w", kid, err)
+	case len(b) == 0:
+		return nil, fmt.Errorf("%w: key %q has no sealed private key", store.ErrCorrupt, kid)
+	}
+	return b, nil
+}
+
+// Events returns the audit events with Time ≥ since, oldest first, at most
+// limit of them (0: all).
+func (s *Store) Events(ctx context.Context, since time.Time, limit int) (events []lifecycle.Event, err error) {
+	if limit < 0 {
+		return nil, fmt.Errorf("postgres: events: negative limit %d", limit)
+	}
+	var lim *int64 // NULL: no limit
+	if limit > 0 {
+		n := int64(limit)
+		lim = &n
+	}
+	err = s.withConn(ctx, func(conn *pgx.Conn) error {
+		events, err = readEvents(ctx, conn, sinceNanos(since), lim)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: events: %w", err)
+	}
+	return events, nil
+}
+
+func readEvents(ctx context.Context, q querier, since int64, limit *int64) ([]lifecycle.Event, error) {
+	rows, err := q.Query(ctx, `SELECT time, actor, kid, thumbprint, from_state, to_state, reason
+		FROM keyroll_events WHERE time >= $1 ORDER BY time, id LIMIT $2`, since, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	events := []lifecycle.Event{}
+	for rows.Next() {
+		var r eventRow
+		if err := rows.Scan(&r.Time, &r.Actor, &r.KID, &r.Thumbprint, &r.From, &r.To, &r.Reason); err != nil {
+			return nil, fmt.Errorf("%w: event row: %v", store.ErrCorrupt, err)
+		}
+		e, err := r.decode()
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, e)
+	}
+	return events, rows.Err()
+}
+
+// sinceNanos is the lower bound for an events query: none for the zero
+// time, clamped to the storable range.
+func sinceNanos(since time.Time) int64 {
+	switch {
+	case since.IsZero(), since.Before(minTime):
+		return math.MinInt64
+	case since.After(maxTime):
+		return math.MaxInt64
+	}
+	return since.UnixNano()
+}

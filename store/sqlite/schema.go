@@ -1,0 +1,82 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// ErrSchemaTooNew: the database was written by a newer keyroll whose schema
+// this one does not understand.
+var ErrSchemaTooNew = errors.New("sqlite: database schema is newer than this keyroll supports")
+
+// migrations[i] takes the schema from version i to version i+1. Append only.
+var migrations = []string{
+	`CREATE TABLE keyroll_keys (
+		kid         TEXT PRIMARY KEY,
+		seq         INTEGER NOT NULL UNIQUE,
+		alg         TEXT NOT NULL,
+		thumbprint  TEXT NOT NULL UNIQUE,
+		cert        BLOB NOT NULL,
+		not_before  INTEGER NOT NULL,
+		not_after   INTEGER NOT NULL,
+		state       TEXT NOT NULL,
+		created_at  INTEGER NOT NULL,
+		promote_at  INTEGER NOT NULL,
+		promoted_at INTEGER NOT NULL,
+		retired_at  INTEGER NOT NULL,
+		ended_at    INTEGER NOT NULL,
+		urgent      INTEGER NOT NULL,
+		transient   INTEGER NOT NULL,
+		sealed      BLOB NOT NULL
+	);
+	CREATE TABLE keyroll_events (
+		id         INTEGER PRIMARY KEY AUTOINCREMENT,
+		time       INTEGER NOT NULL,
+		actor      TEXT NOT NULL,
+		kid        TEXT NOT NULL,
+		thumbprint TEXT NOT NULL,
+		from_state TEXT NOT NULL,
+		to_state   TEXT NOT NULL,
+		reason     TEXT NOT NULL
+	);
+	CREATE INDEX keyroll_events_time ON keyroll_events (time, id);
+	CREATE TABLE keyroll_settings (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+	INSERT INTO keyroll_meta (name, value) VALUES ('generation', 0);`,
+}
+
+// schemaVersion is the schema version this package writes.
+var schemaVersion = len(migrations)
+
+// migrate brings the schema up to schemaVersion inside one write
+// transaction, or refuses a database from a newer keyroll.
+func migrate(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS keyroll_meta
+		(name TEXT PRIMARY KEY, value INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	var v int
+	err = tx.QueryRowContext(ctx, `SELECT value FROM keyroll_meta WHERE name = 'schema_version'`).Scan(&v)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if v > schemaVersion {
+		return fmt.Errorf("%w: found version %d, this keyroll knows up to %d; upgrade keyroll", ErrSchemaTooNew, v, schemaVersion)
+	}
+	for ; v < schemaVersion; v++ {
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			return fmt.Errorf("migrate to schema version %d: %w", v+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO keyroll_meta (name, value) VALUES ('schema_version', ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, v); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
