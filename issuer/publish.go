@@ -16,6 +16,16 @@ import (
 	"github.com/keyroll/keyroll/lifecycle"
 )
 
+// Sign-on endpoints named in the federation metadata. keyroll signs tokens
+// as an OpenID Connect provider; these paths answer 501 with a message, and
+// exist so that relying parties that read signing keys from the
+// RoleDescriptor or the IDPSSODescriptor (seed 001) find them in the shape
+// AD FS publishes.
+const (
+	PassivePath = "/wsfed"
+	SAMLPath    = "/saml2"
+)
+
 // Snapshot is an immutable view of the keys and the documents that publish
 // them, rebuilt whenever the store's generation changes. Every replica
 // builds byte-identical JWKS from the same generation.
@@ -76,7 +86,8 @@ func (m *Manager) metadata(ctx context.Context, s *Snapshot, certs []*x509.Certi
 	sum := sha256.Sum256(s.JWKS)
 	doc, err := fedmeta.Build(fedmeta.Config{
 		EntityID:   m.cfg.Issuer,
-		PassiveURL: strings.TrimSuffix(m.cfg.Issuer, "/") + "/wsfed",
+		PassiveURL: strings.TrimSuffix(m.cfg.Issuer, "/") + PassivePath,
+		SSOURL:     strings.TrimSuffix(m.cfg.Issuer, "/") + SAMLPath,
 		Certs:      certs,
 		ID:         "_" + fmt.Sprintf("%x", sum[:16]),
 	})

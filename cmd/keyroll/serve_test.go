@@ -123,6 +123,9 @@ func published(t *testing.T, base string) (jwksThumbs, metaThumbs []string, meta
 		t.Fatal(err)
 	}
 	for _, sc := range md.Signing {
+		if !slices.Contains(sc.Sources, "RoleDescriptor/SecurityTokenServiceType") || !slices.Contains(sc.Sources, "IDPSSODescriptor") {
+			t.Fatalf("metadata lists a signing certificate under %v, want the STS RoleDescriptor and the IDPSSODescriptor", sc.Sources)
+		}
 		metaThumbs = append(metaThumbs, jwk.SHA1Thumbprint(sc.Cert.Raw))
 	}
 	slices.Sort(jwksThumbs)
