@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/keyroll/keyroll/ops/keysync"
+)
+
+func init() {
+	register(&command{
+		name:    "sync",
+		summary: "write a provider's published keys into a PEM bundle, JWKS file or Web.config",
+		usage: `Usage: keyroll sync SOURCE | --tenant NAME | --adfs HOST --to FILE [--format F] [--exec CMD] [flags]
+
+For applications that cannot fetch keys themselves: makes FILE hold exactly
+the signing keys the provider publishes now, as a PEM bundle (.pem, .crt), a
+JWKS (.json, .jwks), or the thumbprints of a Web.config's issuerNameRegistry
+(.config; only the thumbprint values change, every other byte stays).
+
+FILE is written only when the set of keys changed ("unchanged" otherwise, exit
+0), atomically (temporary file, fsync, rename), with the previous version
+kept as FILE.bak. An empty set, an unparseable document or metadata whose
+signature does not verify is refused and nothing is written. After a change,
+--exec runs CMD with sh -c (KEYROLL_SYNC_FILE is set), e.g. to reload the
+application. Safe to run from cron every few minutes.
+
+Examples:
+  keyroll sync --tenant contoso.onmicrosoft.com --to /etc/myapp/entra.pem --exec 'systemctl reload myapp'
+  keyroll sync --adfs adfs.contoso.com --to C:/inetpub/app/Web.config
+  keyroll sync https://idp.example.com/keys --to keys.json
+  keyroll sync --tenant contoso.com --to Web.config --issuer-name https://sts.windows.net/<tenant-id>/
+`,
+		run: runSync,
+	})
+}
+
+func runSync(ctx context.Context, e *env, args []string) int {
+	c := commands["sync"]
+	fs := newFlags(c)
+	var sf opsSourceFlags
+	sf.define(fs)
+	to := fs.String("to", "", "`FILE` to write (required)")
+	format := fs.String("format", "auto", "pem, jwks, webconfig, or auto (from FILE's extension)")
+	issuer := fs.String("issuer-name", "", "Web.config: the issuer (authority or trustedIssuers name) whose thumbprints to replace, when it trusts several")
+	noBackup := fs.Bool("no-backup", false, "do not keep FILE.bak")
+	allowBad := fs.Bool("allow-invalid-signature", false, "sync from metadata whose signature does not verify")
+	execCmd := fs.String("exec", "", "run `CMD` (sh -c) after FILE changed")
+	pos, code := parseFlags(fs, c, e, args)
+	if code >= 0 {
+		return code
+	}
+	src, rest, err := sf.one(pos)
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("unexpected argument %q", rest[0])
+	}
+	if err == nil && *to == "" {
+		err = errors.New("--to FILE is required")
+	}
+	f, ferr := keysync.FormatFor(*to, *format)
+	if err = errors.Join(err, ferr); err != nil {
+		return opsUsageError(e, c, err)
+	}
+	p, err := sf.load(ctx, src)
+	if err != nil {
+		return opsFail(e, c, err)
+	}
+	res, err := keysync.Sync(p, *to, keysync.Options{Format: f, Issuer: *issuer, NoBackup: *noBackup, AllowInvalidSignature: *allowBad})
+	for _, s := range res.Skipped {
+		fmt.Fprintf(e.stderr, "keyroll sync: skipped %s\n", s)
+	}
+	if err != nil {
+		return opsFail(e, c, err)
+	}
+	if !res.Changed {
+		fmt.Fprintf(e.stdout, "unchanged: %s already holds the %d published key(s)\n", *to, res.Keys)
+		return exitOK
+	}
+	fmt.Fprintf(e.stdout, "updated %s: %d key(s); added %s; removed %s\n", *to, res.Keys, opsList(res.Added), opsList(res.Removed))
+	if res.Backup != "" {
+		fmt.Fprintf(e.stdout, "previous version kept as %s\n", res.Backup)
+	}
+	if *execCmd != "" {
+		if err := keysync.RunHook(ctx, *execCmd, *to, e.stdout, e.stderr); err != nil {
+			return opsFail(e, c, err)
+		}
+	}
+	return exitOK
+}
+
+func opsList(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,102 @@
+package ops
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/keyroll/keyroll/lifecycle"
+)
+
+// SignerGuess is which published key signs tokens now, as far as can be told
+// from outside the provider.
+type SignerGuess struct {
+	Index  int    // into Published.Keys; -1 when unknown
+	Method string // how it was chosen, in words for the operator
+}
+
+// Known reports whether a signer was identified.
+func (g SignerGuess) Known() bool { return g.Index >= 0 }
+
+// Signer estimates the key that signs now. In order:
+//
+//  1. hint (a kid, SHA-1 thumbprint or RFC 7638 thumbprint, e.g. from the
+//     header of a recent token), when given;
+//  2. the certificate that verifies a signed metadata document: AD FS signs
+//     its metadata with its primary token-signing certificate and Entra ID
+//     with its current signing key;
+//  3. AD FS thresholds: of the certificates valid at now, the newest one
+//     published (NotBefore) at least pol.PromotionThreshold ago; when every
+//     valid certificate is younger, the oldest of them.
+//
+// Keys without certificate dates (a bare JWKS) leave the signer unknown.
+func (p *Published) Signer(pol lifecycle.Policy, now time.Time, hint string) SignerGuess {
+	if hint != "" {
+		if i := p.Find(hint); i >= 0 {
+			return SignerGuess{Index: i, Method: "named on the command line"}
+		}
+		return SignerGuess{Index: -1, Method: fmt.Sprintf("the key named on the command line (%s) is not published", hint)}
+	}
+	if p.Signature.Valid {
+		if i := p.Find(p.Signature.Signer); i >= 0 {
+			return SignerGuess{Index: i, Method: "it signed the metadata document"}
+		}
+	}
+	return byThresholds(p.Keys, pol, now)
+}
+
+func byThresholds(keys []Key, pol lifecycle.Policy, now time.Time) SignerGuess {
+	promoted := now.Add(-pol.PromotionThreshold)
+	best, oldest, dated := -1, -1, false
+	for i, k := range keys {
+		if !k.HasCert() {
+			continue
+		}
+		dated = true
+		if k.ExpiredAt(now) || k.NotBefore.After(now) {
+			continue
+		}
+		if !k.NotBefore.After(promoted) && (best < 0 || k.NotBefore.After(keys[best].NotBefore)) {
+			best = i
+		}
+		if oldest < 0 || k.NotBefore.Before(keys[oldest].NotBefore) {
+			oldest = i
+		}
+	}
+	method := fmt.Sprintf("estimate by AD FS thresholds: the newest certificate published at least %s ago", days(pol.PromotionThreshold))
+	switch {
+	case !dated:
+		return SignerGuess{Index: -1, Method: "unknown: the keys carry no certificate dates"}
+	case best >= 0:
+		return SignerGuess{Index: best, Method: method}
+	case oldest >= 0:
+		return SignerGuess{Index: oldest, Method: "estimate: every valid certificate is younger than the promotion threshold; the oldest of them"}
+	}
+	return SignerGuess{Index: -1, Method: "unknown: every published certificate has expired"}
+}
+
+// Find returns the index of the key whose kid, SHA-1 or SHA-256 thumbprint
+// (any case and separators) or RFC 7638 thumbprint is ref, or -1.
+func (p *Published) Find(ref string) int {
+	norm := lifecycle.NormalizeThumbprint(ref)
+	for i, k := range p.Keys {
+		switch {
+		case ref == k.KID, ref == k.JWKThumbprint, ref == "jwk:"+k.JWKThumbprint:
+			return i
+		case norm != "" && (norm == k.Thumbprint || norm == k.SHA256):
+			return i
+		}
+	}
+	return -1
+}
+
+// days prints a duration in whole days when it is one ("5 days").
+func days(d time.Duration) string {
+	if d%lifecycle.Day == 0 {
+		n := d / lifecycle.Day
+		if n == 1 {
+			return "1 day"
+		}
+		return fmt.Sprintf("%d days", n)
+	}
+	return d.String()
+}
