@@ -1,0 +1,77 @@
+// Package verify is keyroll's relying-party library: it keeps an issuer's
+// token-signing keys cached across every rollover and verifies JWS compact
+// tokens (JWTs) against them, the way seeds 001 and 004 ask every
+// application to: take the keys from the issuer's discovery document or
+// federation metadata, accept any key listed there in any order, check for
+// updates every 24 hours, refresh at once (throttled) when a token names
+// an unknown key, and keep working from a cache when the issuer is down.
+//
+// # Sources and caches
+//
+// A [Source] retrieves a key document: [Discovery] or [DiscoveryAt]
+// (OpenID Connect discovery, then jwks_uri), [JWKSURL], [FederationMetadata]
+// (WS-Federation/SAML metadata, optionally with a pinned signer),
+// [StaticFile] and [StaticBytes]. A [Cache] holds the last good [KeySet] of
+// one source behind an atomic pointer: verifying with a known key takes no
+// lock, makes no call and never waits for a fetch.
+//
+// # Refresh policy
+//
+// Defaults, all configurable with [Option]s:
+//
+//   - a scheduled refresh every 24h ([WithRefreshInterval]), started by
+//     the next verification or by [Cache.Run];
+//   - a token whose kid, x5t or x5t#S256 is unknown (or, without any, whose
+//     signature no key verifies) triggers one immediate refresh, at most one
+//     per 5 minutes per source ([WithMinRefreshInterval]); concurrent misses
+//     share that fetch, and a throttled miss is rejected at once;
+//   - ETag/If-None-Match, and Cache-Control max-age (or the metadata
+//     cacheDuration) clamped between the minimum and the scheduled interval;
+//   - a 10s fetch timeout ([WithFetchTimeout]) that also bounds every
+//     caller's wait, and a response size limit ([WithMaxResponseSize]);
+//   - after a failure, retries after 5m, 10m, 20m, ... up to 1h.
+//
+// # Outage tolerance
+//
+// A refresh that fails (network error, timeout, HTTP error, garbage, an
+// empty set, a set with no usable key, metadata past validUntil or with a
+// bad signature) never replaces the key set being served. A set is usable
+// when it parses and has at least one key that can verify some supported
+// algorithm; a set that drops keys is accepted, since that is how
+// revocation looks. With [WithCacheFile] or [WithCacheStore] every good
+// document is persisted (atomically) and loaded at start, so a restarted
+// process verifies while the issuer is unreachable. [WithMaxStale] makes
+// verification fail closed with [ErrStale] once the keys were last
+// confirmed too long ago; [Cache.Ready] and [Cache.Age] report it.
+//
+// # Verification
+//
+// [Verifier.Verify] accepts only algorithms on an explicit allow-list
+// ([DefaultAlgorithms]: RS256, PS256, ES256, ES384, EdDSA; [WithAlgorithms]
+// adds RS384, RS512 and others). The jws parser already refuses none,
+// HMAC, embedded jwk/jku/x5u/x5c, crit, duplicate header members and
+// over-long tokens. The key must be of alg's type, with the same alg and
+// use "sig" when it names them; a key without alg (Entra ID) takes any
+// allowed alg of its type. The signature is checked before the claims:
+// iss exactly, or an Entra ID template with {tenantid} resolved from the
+// token's tid; the key's own issuer member when present; aud (string or
+// array) against [WithAudience]; exp (required), nbf and iat with a skew
+// of one minute ([WithSkew]). Every rejection is a typed error:
+// [*ExpiredError], [*NotYetValidError], [*AudienceError], [*IssuerError],
+// or one of the Err sentinels, with the jws reason wrapped where there is
+// one; [ResultOf] classifies them.
+//
+// # Several issuers
+//
+// Each [Verifier] has its own cache (or shares one with verifiers of the
+// same issuer via [NewWithCache]); a [Registry] routes tokens by iss to
+// the verifier of that issuer only, so one issuer's keys never verify
+// another's tokens.
+//
+// # Observability and HTTP
+//
+// An [Observer] sees fetches, refresh outcomes and verification results;
+// [Verifier.Count] keeps per-result counters. [Middleware] protects a
+// net/http handler: bearer token in, [Claims] in the request context
+// ([ClaimsFromContext]), 401 with an RFC 6750 WWW-Authenticate challenge out.
+package verify
