@@ -149,3 +149,35 @@ func assertCluster(t *testing.T, ms []*Manager, wantGen, wantProm int) {
 		}
 	}
 }
+
+// TestClusterSeesChangesAtOnce: a replica learns of another's rotation
+// through LISTEN/NOTIFY, without its polling interval passing.
+func TestClusterSeesChangesAtOnce(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sealer := testKEK(t)
+	clk := clock.NewFake(start) // never advanced: no poll tick ever fires
+	p := lifecycle.DefaultPolicy()
+	var ms [2]*Manager
+	for i := range ms {
+		st, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		ms[i] = newManager(t, st, sealer, clk, p)
+	}
+	done := make(chan struct{})
+	go func() { ms[1].Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	clk.BlockUntil(1) // replica 1 is listening and asleep
+	changed := ms[1].Changed()
+	if _, err := ms[0].Rotate(ctx, true, "test"); err != nil {
+		t.Fatal(err)
+	}
+	<-changed
+	if !bytes.Equal(ms[1].Snapshot().JWKS, ms[0].Snapshot().JWKS) || ms[1].Snapshot().Primary.KID != ms[0].Snapshot().Primary.KID {
+		t.Fatal("replica 1 did not pick up the rotation")
+	}
+}

@@ -46,6 +46,7 @@ type Manager struct {
 	cfg     Config
 	snap    atomic.Pointer[Snapshot]
 	mu      sync.Mutex // serialises this replica's writes and snapshot rebuilds
+	changed chan struct{} // closed when the snapshot is replaced; guarded by mu
 	signers sync.Map   // kid → crypto.Signer, opened on first use
 	sign    *signerCache
 }
@@ -75,7 +76,7 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 10 * time.Second
 	}
-	m := &Manager{cfg: cfg}
+	m := &Manager{cfg: cfg, changed: make(chan struct{})}
 	m.sign = &signerCache{m: m}
 	return m, nil
 }
@@ -105,6 +106,14 @@ func (m *Manager) Open(ctx context.Context) error {
 		return err
 	}
 	return m.Refresh(ctx)
+}
+
+// Changed returns a channel that is closed when the snapshot is next
+// replaced (by this replica's change or one it learns of from the store).
+func (m *Manager) Changed() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.changed
 }
 
 // Snapshot returns what is published now. It never blocks.
@@ -264,6 +273,8 @@ func (m *Manager) refreshLocked(ctx context.Context) error {
 		return err
 	}
 	m.snap.Store(s)
+	close(m.changed)
+	m.changed = make(chan struct{})
 	m.cfg.Metrics.observe(s, m.Now())
 	return nil
 }
