@@ -45,9 +45,9 @@ type Config struct {
 type Manager struct {
 	cfg     Config
 	snap    atomic.Pointer[Snapshot]
-	mu      sync.Mutex // serialises this replica's writes and snapshot rebuilds
+	mu      sync.Mutex    // serialises this replica's writes and snapshot rebuilds
 	changed chan struct{} // closed when the snapshot is replaced; guarded by mu
-	signers sync.Map   // kid → crypto.Signer, opened on first use
+	signers sync.Map      // kid → crypto.Signer, opened on first use
 	sign    *signerCache
 }
 
