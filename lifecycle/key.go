@@ -80,6 +80,10 @@ type Event struct {
 	From       State // empty when the key was created
 	To         State
 	Reason     string
+	// App names the application an application event is about (an
+	// override set or removed, a fallback to the primary, ...); such events
+	// have no From or To. Empty for key events.
+	App string
 }
 
 func (e Event) String() string {

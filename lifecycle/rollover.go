@@ -18,12 +18,17 @@ const (
 
 // Action is one step the policy or an operator asks for.
 type Action struct {
-	Kind    ActionKind
-	KID     string // the key acted on (Promote, Expire, Revoke)
-	Promote bool   // Generate: promote the new key at once
-	Urgent  bool   // skip the promotion threshold
-	Reason  string
+	Kind      ActionKind
+	KID       string // the key acted on (Promote, Expire, Revoke)
+	Promote   bool   // Generate: promote the new key at once
+	Urgent    bool   // skip the promotion threshold
+	Transient bool   // Generate: a drill key, never promoted, withdrawn after TransientLifetime
+	Reason    string
 }
+
+// TransientLifetime bounds how long a transient (drill) key stays
+// published, so that a drill that dies cannot leave one behind for long.
+const TransientLifetime = time.Hour
 
 func (a Action) String() string {
 	s := string(a.Kind)
@@ -47,6 +52,8 @@ func Due(keys []Key, p Policy, now time.Time) (Action, bool) {
 		switch {
 		case (k.State == Next || k.State == Retired) && !now.Before(k.NotAfter):
 			return Action{Kind: Expire, KID: k.KID, Reason: "certificate expired " + day(k.NotAfter)}, true
+		case k.State == Next && k.Transient && !now.Before(k.CreatedAt.Add(TransientLifetime)):
+			return Action{Kind: Expire, KID: k.KID, Reason: "transient key outlived its drill"}, true
 		case k.State == Retired && !now.Before(p.UnpublishAt(k)):
 			return Action{Kind: Expire, KID: k.KID, Reason: "no token it signed can still be accepted"}, true
 		case k.State == Primary && !p.AutoRollover && !now.Before(k.NotAfter):
@@ -104,7 +111,10 @@ func NextDue(keys []Key, p Policy, now time.Time) time.Time {
 		switch k.State {
 		case Next:
 			consider(k.NotAfter)
-			if p.AutoRollover && !k.Transient {
+			switch {
+			case k.Transient:
+				consider(k.CreatedAt.Add(TransientLifetime))
+			case p.AutoRollover:
 				consider(k.PromoteAt)
 			}
 		case Retired:
@@ -162,7 +172,13 @@ func Apply(keys []Key, a Action, fresh *Key, now time.Time, actor string, p Poli
 		}
 		k := *fresh
 		k.State, k.CreatedAt, k.PromoteAt = Next, now, now.Add(p.PromotionThreshold)
-		k.PromotedAt, k.RetiredAt, k.EndedAt, k.Urgent = time.Time{}, time.Time{}, time.Time{}, false
+		k.PromotedAt, k.RetiredAt, k.EndedAt, k.Urgent, k.Transient = time.Time{}, time.Time{}, time.Time{}, false, a.Transient
+		if a.Transient {
+			if a.Promote {
+				return nil, nil, fmt.Errorf("lifecycle: a transient key is never promoted")
+			}
+			k.PromoteAt = time.Time{}
+		}
 		out = append(out, k)
 		emit(k, "", a.Reason)
 		if a.Promote {

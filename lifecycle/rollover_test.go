@@ -240,3 +240,29 @@ func TestForecastYearOfDefaults(t *testing.T) {
 		t.Fatalf("first forecast event %v, want generation on 2026-12-12 (365d-20d)", first)
 	}
 }
+
+func TestTransientKey(t *testing.T) {
+	p := DefaultPolicy()
+	now := date("2026-01-01")
+	f := &keyFactory{}
+	keys, _ := settle(t, nil, p, now, f)
+	keys, _, err := Apply(keys, Action{Kind: Generate, Transient: true, Reason: "drill"}, f.make(now, p), now, "drill", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := keys[len(keys)-1]
+	if !tk.Transient || tk.State != Next || !tk.PromoteAt.IsZero() || NextIndex(keys) >= 0 {
+		t.Fatalf("transient key %+v; NextIndex %d", tk, NextIndex(keys))
+	}
+	// Not promoted, never counted as the next key, and withdrawn after its lifetime.
+	if got := NextDue(keys, p, now); !got.Equal(now.Add(TransientLifetime)) {
+		t.Fatalf("next due %s", got)
+	}
+	keys, acts := settle(t, keys, p, now.Add(TransientLifetime), f)
+	if len(acts) != 1 || acts[0].Kind != Expire || keys[len(keys)-1].State != Expired {
+		t.Fatalf("after its lifetime: %v %+v", acts, keys[len(keys)-1])
+	}
+	if _, _, err := Apply(keys, Action{Kind: Generate, Transient: true, Promote: true}, f.make(now, p), now, "drill", p); err == nil {
+		t.Fatal("a transient key was promoted")
+	}
+}
