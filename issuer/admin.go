@@ -20,6 +20,7 @@ func (s *Server) adminMux() *http.ServeMux {
 	mux.HandleFunc("POST /admin/keys/revoke", s.revoke)
 	mux.HandleFunc("GET /admin/events", s.events)
 	mux.HandleFunc("GET /admin/timeline", s.timeline)
+	s.appRoutes(mux)
 	return mux
 }
 

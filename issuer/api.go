@@ -35,6 +35,9 @@ type EventInfo struct {
 	From       string    `json:"from"`
 	To         string    `json:"to"`
 	Reason     string    `json:"reason"`
+	// App names the application of an application event (an override set
+	// or removed, a fallback to the primary, ...); From and To are empty.
+	App string `json:"app,omitempty"`
 }
 
 // TimelineInfo is the computed schedule: what happened in the window and
@@ -90,5 +93,5 @@ func NewKeyInfo(k lifecycle.Key, p lifecycle.Policy) KeyInfo {
 
 // NewEventInfo renders an audit event for the admin API.
 func NewEventInfo(e lifecycle.Event) EventInfo {
-	return EventInfo{Time: e.Time, Actor: e.Actor, KID: e.KID, Thumbprint: e.Thumbprint, From: string(e.From), To: string(e.To), Reason: e.Reason}
+	return EventInfo{Time: e.Time, Actor: e.Actor, KID: e.KID, Thumbprint: e.Thumbprint, From: string(e.From), To: string(e.To), Reason: e.Reason, App: e.App}
 }

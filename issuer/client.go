@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -49,11 +50,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	resp, err := hc.Do(req)
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		return fmt.Errorf("cannot reach the issuer at %s: %w", c.BaseURL, err)
 	}
@@ -76,6 +73,13 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		return fmt.Errorf("admin API: unexpected answer from %s: %w", path, err)
 	}
 	return nil
+}
+
+func (c *Client) httpClient() *http.Client {
+	if c.HTTP != nil {
+		return c.HTTP
+	}
+	return &http.Client{Timeout: 30 * time.Second}
 }
 
 // Keys lists every key.
@@ -113,4 +117,117 @@ func (c *Client) Events(ctx context.Context, since time.Time, limit int) ([]Even
 func (c *Client) Timeline(ctx context.Context, months int) (*TimelineInfo, error) {
 	var out TimelineInfo
 	return &out, c.do(ctx, http.MethodGet, fmt.Sprintf("/admin/timeline?months=%d", months), nil, &out)
+}
+
+// Apps lists every application.
+func (c *Client) Apps(ctx context.Context) ([]AppInfo, error) {
+	var out []AppInfo
+	return out, c.do(ctx, http.MethodGet, "/admin/apps", nil, &out)
+}
+
+// App returns the application with this name or client id.
+func (c *Client) App(ctx context.Context, app string) (*AppInfo, error) {
+	var out AppInfo
+	if err := c.do(ctx, http.MethodGet, "/admin/apps/"+url.PathEscape(app), nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CreateApp registers an application; the answer holds its client secret,
+// which is never shown again.
+func (c *Client) CreateApp(ctx context.Context, req CreateAppRequest) (*CreatedApp, error) {
+	var out CreatedApp
+	if err := c.do(ctx, http.MethodPost, "/admin/apps", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DeleteApp removes the application with this name or client id.
+func (c *Client) DeleteApp(ctx context.Context, app string) error {
+	return c.do(ctx, http.MethodDelete, "/admin/apps/"+url.PathEscape(app), nil, nil)
+}
+
+// Override points an application's tokens at a signing key.
+func (c *Client) Override(ctx context.Context, app string, req OverrideRequest) (*OverrideResult, error) {
+	var out OverrideResult
+	if err := c.do(ctx, http.MethodPost, "/admin/apps/"+url.PathEscape(app)+"/override", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RestoreDefault removes an application's override: the primary signs.
+func (c *Client) RestoreDefault(ctx context.Context, app string) (*OverrideResult, error) {
+	var out OverrideResult
+	if err := c.do(ctx, http.MethodPost, "/admin/apps/"+url.PathEscape(app)+"/restore-default", nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Users lists the test users.
+func (c *Client) Users(ctx context.Context) ([]UserInfo, error) {
+	var out []UserInfo
+	return out, c.do(ctx, http.MethodGet, "/admin/users", nil, &out)
+}
+
+// CreateUser makes a test user; an empty password asks the issuer to
+// generate one, returned once in the answer.
+func (c *Client) CreateUser(ctx context.Context, username, password string) (*CreatedUser, error) {
+	var out CreatedUser
+	if err := c.do(ctx, http.MethodPost, "/admin/users", CreateUserRequest{Username: username, Password: password}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DeleteUser removes a test user.
+func (c *Client) DeleteUser(ctx context.Context, username string) error {
+	return c.do(ctx, http.MethodDelete, "/admin/users/"+url.PathEscape(username), nil, nil)
+}
+
+// AppToken has the issuer sign an access token for an application, as
+// client_credentials would, without its secret (admin API; for tests).
+func (c *Client) AppToken(ctx context.Context, app string) (*TokenResponse, error) {
+	var out TokenResponse
+	if err := c.do(ctx, http.MethodPost, "/admin/apps/"+url.PathEscape(app)+"/token", nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ClientCredentials gets an access token for a confidential application
+// from the issuer's token endpoint (client_secret_basic). An OAuth error
+// answer is a *TokenError.
+func (c *Client) ClientCredentials(ctx context.Context, clientID, secret string) (*TokenResponse, error) {
+	form := url.Values{"grant_type": {"client_credentials"}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.BaseURL, "/")+TokenPath, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("token endpoint: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(clientID), url.QueryEscape(secret))
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the issuer at %s: %w", c.BaseURL, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAdminResponse))
+	if err != nil {
+		return nil, fmt.Errorf("token endpoint: reading answer: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		te := &TokenError{Status: resp.StatusCode}
+		if json.Unmarshal(data, te) != nil || te.Code == "" {
+			te.Code, te.Description = "http_"+strconv.Itoa(resp.StatusCode), strings.TrimSpace(string(data[:min(len(data), 200)]))
+		}
+		return nil, te
+	}
+	var out TokenResponse
+	if err := json.Unmarshal(data, &out); err != nil || out.AccessToken == "" {
+		return nil, fmt.Errorf("token endpoint: unexpected answer (HTTP %d)", resp.StatusCode)
+	}
+	return &out, nil
 }

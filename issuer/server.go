@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/keyroll/keyroll/lifecycle"
+	"github.com/keyroll/keyroll/store"
 )
 
 // Paths the issuer serves.
@@ -42,6 +43,7 @@ type ServerOptions struct {
 // Server serves the published documents and the admin API of a Manager.
 type Server struct {
 	m         *Manager
+	p         *provider // OAuth 2.0 / OpenID Connect endpoints
 	tokenHash [32]byte
 	hasToken  bool
 	mux       *http.ServeMux
@@ -50,7 +52,7 @@ type Server struct {
 
 // NewServer returns the HTTP server of m.
 func NewServer(m *Manager, opts ServerOptions) *Server {
-	s := &Server{m: m, mux: http.NewServeMux()}
+	s := &Server{m: m, p: newProvider(m), mux: http.NewServeMux()}
 	if opts.AdminToken != "" {
 		s.tokenHash, s.hasToken = sha256.Sum256([]byte(opts.AdminToken)), true
 	}
@@ -62,6 +64,7 @@ func NewServer(m *Manager, opts ServerOptions) *Server {
 		s.mux.Handle("GET "+MetricsPath, promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{}))
 	}
 	s.mux.Handle("/admin/", s.admin(s.adminMux()))
+	s.p.routes(s)
 	return s
 }
 
@@ -211,11 +214,16 @@ func writeError(w http.ResponseWriter, code int, kind, msg string) {
 // writeErr maps an error to its HTTP status at the edge.
 func writeErr(w http.ResponseWriter, err error) {
 	switch {
-	case errors.Is(err, lifecycle.ErrUnknownKey):
+	case errors.Is(err, lifecycle.ErrUnknownKey), errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", err.Error())
 	case errors.Is(err, lifecycle.ErrNotPublished), errors.Is(err, lifecycle.ErrNextExists),
-		errors.Is(err, lifecycle.ErrNoReplacement), errors.Is(err, lifecycle.ErrNoPrimary):
+		errors.Is(err, lifecycle.ErrNoReplacement), errors.Is(err, lifecycle.ErrNoPrimary),
+		errors.Is(err, store.ErrConflict):
 		writeError(w, http.StatusConflict, "conflict", err.Error())
+	case errors.Is(err, ErrInvalid):
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+	case errors.Is(err, errNoSigningKey):
+		writeError(w, http.StatusServiceUnavailable, "unavailable", err.Error())
 	default:
 		writeError(w, http.StatusInternalServerError, "internal", err.Error())
 	}

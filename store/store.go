@@ -1,6 +1,7 @@
 // Package store is the contract for keyroll's durable state: signing keys
-// (public records plus encrypted private keys), the audit log and a few
-// named settings. Backends live in subpackages (sqlite, postgres) and all
+// (public records plus encrypted private keys), the audit log, a few named
+// settings, and the OAuth side: applications, test users and pending
+// authorization codes. Backends live in subpackages (sqlite, postgres) and all
 // pass the conformance suite in storetest.
 //
 // Every change goes through [Store.Update], which runs the caller's function
@@ -64,6 +65,10 @@ type Store interface {
 	InitSetting(ctx context.Context, name string, value []byte) ([]byte, error)
 	// Close releases the store.
 	Close() error
+
+	AppStore
+	UserStore
+	CodeStore
 }
 
 // Watcher is implemented by stores that can announce changes made by other

@@ -14,10 +14,13 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/keyroll/keyroll/store"
 )
@@ -25,8 +28,9 @@ import (
 // Store is a [store.Store] and [store.Watcher] kept in PostgreSQL. It is
 // safe for concurrent use.
 type Store struct {
-	cfg  *pgx.ConnConfig
-	pool *pool
+	cfg    *pgx.ConnConfig // for the watchers' dedicated connections
+	pool   *pgxpool.Pool
+	closed atomic.Bool
 
 	life     context.Context // ends with Close; stops watchers
 	stop     context.CancelFunc
@@ -45,24 +49,26 @@ const poolSize = 4
 // takes: "keyroll" in ASCII.
 const lockKey int64 = 0x6b6579726f6c6c
 
+// errClosed is returned by a store that has been closed.
+var errClosed = errors.New("postgres: store is closed")
+
 // Open connects to the database at dsn (a postgres:// URL or key=value
 // string) and creates or migrates the schema. Replicas may open at once:
 // migration runs under the advisory lock. It refuses a database written by a
 // newer keyroll with an error wrapping [ErrSchemaTooNew].
 func Open(ctx context.Context, dsn string) (*Store, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{cfg: cfg, pool: newPool(cfg, poolSize)}
-	s.life, s.stop = context.WithCancel(context.Background())
-	conn, err := s.pool.acquire(ctx)
+	cfg.MaxConns = poolSize
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("postgres: connect: %w", err)
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	err = migrate(ctx, conn)
-	s.pool.release(conn)
+	s := &Store{cfg: cfg.ConnConfig, pool: pool}
+	s.life, s.stop = context.WithCancel(context.Background())
+	err = s.withConn(ctx, func(conn *pgx.Conn) error { return migrate(ctx, conn) })
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
@@ -70,10 +76,28 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	return s, nil
 }
 
+// withConn runs f on a pooled connection. A connection left inside a
+// transaction or broken is closed rather than reused.
+func (s *Store) withConn(ctx context.Context, f func(*pgx.Conn) error) error {
+	if s.closed.Load() {
+		return errClosed
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		if s.closed.Load() {
+			return errClosed
+		}
+		return err
+	}
+	defer conn.Release()
+	return f(conn.Conn())
+}
+
 // Close stops the watchers and closes the connections.
 func (s *Store) Close() error {
+	s.closed.Store(true)
 	s.stop()
 	s.watchers.Wait()
-	s.pool.close()
+	s.pool.Close()
 	return nil
 }

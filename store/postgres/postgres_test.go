@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"context"
 	"testing"
 
 	"github.com/keyroll/keyroll/internal/pgtest"
@@ -32,12 +31,7 @@ func open(t *testing.T, dsn string) *Store {
 // exec runs raw SQL in the store's schema, for tests that damage it.
 func exec(t *testing.T, s *Store, sql string) {
 	t.Helper()
-	conn, err := s.pool.acquire(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.pool.release(conn)
-	if _, err := conn.Exec(t.Context(), sql); err != nil {
+	if _, err := s.pool.Exec(t.Context(), sql); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
 }

@@ -4,29 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/keyroll/keyroll/lifecycle"
 	"github.com/keyroll/keyroll/store"
+	"github.com/keyroll/keyroll/store/internal/rows"
 )
 
 // querier is what reads need: a *pgx.Conn or a pgx.Tx.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
-// withConn runs f on a pooled connection.
-func (s *Store) withConn(ctx context.Context, f func(*pgx.Conn) error) error {
-	conn, err := s.pool.acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.pool.release(conn)
-	return f(conn)
 }
 
 // Keys returns every key, oldest first, and the generation they belong to.
@@ -57,25 +47,25 @@ func readKeys(ctx context.Context, q querier) ([]lifecycle.Key, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	rows, err := q.Query(ctx, selectKeys)
+	rs, err := q.Query(ctx, selectKeys)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer rows.Close()
+	defer rs.Close()
 	keys := []lifecycle.Key{}
-	for rows.Next() {
-		var r keyRow
-		if err := rows.Scan(&r.Seq, &r.KID, &r.Alg, &r.Thumbprint, &r.State, &r.Cert, &r.NotBefore, &r.NotAfter,
+	for rs.Next() {
+		var r rows.Key
+		if err := rs.Scan(&r.Seq, &r.KID, &r.Alg, &r.Thumbprint, &r.State, &r.Cert, &r.NotBefore, &r.NotAfter,
 			&r.CreatedAt, &r.PromoteAt, &r.PromotedAt, &r.RetiredAt, &r.EndedAt, &r.Urgent, &r.Transient); err != nil {
 			return nil, 0, fmt.Errorf("%w: key row %d: %v", store.ErrCorrupt, len(keys)+1, err)
 		}
-		k, err := r.decode()
+		k, err := r.Decode()
 		if err != nil {
 			return nil, 0, err
 		}
 		keys = append(keys, k)
 	}
-	return keys, gen, rows.Err()
+	return keys, gen, rs.Err()
 }
 
 func generation(ctx context.Context, q querier) (int64, error) {
@@ -129,7 +119,7 @@ func (s *Store) Events(ctx context.Context, since time.Time, limit int) (events 
 		lim = &n
 	}
 	err = s.withConn(ctx, func(conn *pgx.Conn) error {
-		events, err = readEvents(ctx, conn, sinceNanos(since), lim)
+		events, err = readEvents(ctx, conn, rows.SinceNanos(since), lim)
 		return err
 	})
 	if err != nil {
@@ -139,35 +129,23 @@ func (s *Store) Events(ctx context.Context, since time.Time, limit int) (events 
 }
 
 func readEvents(ctx context.Context, q querier, since int64, limit *int64) ([]lifecycle.Event, error) {
-	rows, err := q.Query(ctx, `SELECT time, actor, kid, thumbprint, from_state, to_state, reason
+	rs, err := q.Query(ctx, `SELECT time, actor, kid, thumbprint, from_state, to_state, reason, app
 		FROM keyroll_events WHERE time >= $1 ORDER BY time, id LIMIT $2`, since, limit)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer rs.Close()
 	events := []lifecycle.Event{}
-	for rows.Next() {
-		var r eventRow
-		if err := rows.Scan(&r.Time, &r.Actor, &r.KID, &r.Thumbprint, &r.From, &r.To, &r.Reason); err != nil {
+	for rs.Next() {
+		var r rows.Event
+		if err := rs.Scan(&r.Time, &r.Actor, &r.KID, &r.Thumbprint, &r.From, &r.To, &r.Reason, &r.App); err != nil {
 			return nil, fmt.Errorf("%w: event row: %v", store.ErrCorrupt, err)
 		}
-		e, err := r.decode()
+		e, err := r.Decode()
 		if err != nil {
 			return nil, err
 		}
 		events = append(events, e)
 	}
-	return events, rows.Err()
-}
-
-// sinceNanos is the lower bound for an events query: none for the zero
-// time, clamped to the storable range.
-func sinceNanos(since time.Time) int64 {
-	switch {
-	case since.IsZero(), since.Before(minTime):
-		return math.MinInt64
-	case since.After(maxTime):
-		return math.MaxInt64
-	}
-	return since.UnixNano()
+	return events, rs.Err()
 }

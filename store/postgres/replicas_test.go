@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -125,14 +124,27 @@ func TestOpenBadDSN(t *testing.T) {
 	}
 }
 
-// TestRowCodecInSync: row.go is the same file in both backends.
-func TestRowCodecInSync(t *testing.T) {
-	mine, err1 := os.ReadFile("row.go")
-	theirs, err2 := os.ReadFile("../sqlite/row.go")
-	if err1 != nil || err2 != nil {
-		t.Fatal(err1, err2)
+// TestMigrateFromVersion1: a schema written by a keyroll with schema
+// version 1 opens, keeps its events (key events, App empty) and takes
+// applications.
+func TestMigrateFromVersion1(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	saved := migrations
+	migrations, schemaVersion = migrations[:1], 1
+	s, err := Open(t.Context(), dsn)
+	migrations, schemaVersion = saved, len(saved)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if strings.Replace(string(theirs), "package sqlite\n", "package postgres\n", 1) != string(mine) {
-		t.Error("store/postgres/row.go and store/sqlite/row.go differ; keep them identical")
+	exec(t, s, `INSERT INTO keyroll_events (time, actor, kid, thumbprint, from_state, to_state, reason)
+		VALUES (1, 'policy', 'kid-1', 'AB', 'next', 'primary', 'promotion threshold reached')`)
+	s.Close()
+	s = open(t, dsn)
+	events, err := s.Events(t.Context(), time.Time{}, 0)
+	if err != nil || len(events) != 1 || events[0].App != "" || events[0].To != lifecycle.Primary {
+		t.Errorf("after migration Events = (%+v, %v), want the one key event", events, err)
+	}
+	if err := s.CreateApp(t.Context(), storetest.App(1)); err != nil {
+		t.Errorf("CreateApp after migration: %v", err)
 	}
 }

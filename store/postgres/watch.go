@@ -109,3 +109,11 @@ func signal(ch chan<- struct{}) {
 	default:
 	}
 }
+
+// closeConn closes a dedicated connection, waiting a bounded time for the
+// server to hear it.
+func closeConn(c *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c.Close(ctx)
+}

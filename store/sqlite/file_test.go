@@ -2,11 +2,13 @@ package sqlite
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/keyroll/keyroll/lifecycle"
 	"github.com/keyroll/keyroll/store"
@@ -124,8 +126,9 @@ func TestSchemaTooNew(t *testing.T) {
 	}
 	s.Close()
 	_, err = Open(path)
-	if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), "found version 2") {
-		t.Errorf("Open of a newer schema = %v, want ErrSchemaTooNew naming version 2", err)
+	want := fmt.Sprintf("found version %d", schemaVersion+1)
+	if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), want) {
+		t.Errorf("Open of a newer schema = %v, want ErrSchemaTooNew with %q", err, want)
 	}
 }
 
@@ -167,5 +170,33 @@ func TestTwoHandles(t *testing.T) {
 	keys, gen, err := stores[0].Keys(t.Context())
 	if err != nil || len(keys) != 5 || gen != 5 {
 		t.Errorf("Keys = (%d keys, generation %d, %v), want 5 keys at generation 5", len(keys), gen, err)
+	}
+}
+
+// TestMigrateFromVersion1: a database written by a keyroll with schema
+// version 1 opens, keeps its keys and events (key events, App empty) and
+// takes applications.
+func TestMigrateFromVersion1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.db")
+	saved := migrations
+	migrations = migrations[:1]
+	schemaVersion = 1
+	s, err := Open(path)
+	migrations, schemaVersion = saved, len(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.Exec(`INSERT INTO keyroll_events (time, actor, kid, thumbprint, from_state, to_state, reason)
+		VALUES (1, 'policy', 'kid-1', 'AB', 'next', 'primary', 'promotion threshold reached')`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = open(t, path)
+	events, err := s.Events(t.Context(), time.Time{}, 0)
+	if err != nil || len(events) != 1 || events[0].App != "" || events[0].To != lifecycle.Primary {
+		t.Errorf("after migration Events = (%+v, %v), want the one key event", events, err)
+	}
+	if err := s.CreateApp(t.Context(), storetest.App(1)); err != nil {
+		t.Errorf("CreateApp after migration: %v", err)
 	}
 }

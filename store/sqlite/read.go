@@ -5,11 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/keyroll/keyroll/lifecycle"
 	"github.com/keyroll/keyroll/store"
+	"github.com/keyroll/keyroll/store/internal/rows"
 )
 
 // querier is what reads need: a *sql.DB or a *sql.Tx.
@@ -43,25 +43,25 @@ func readKeys(ctx context.Context, q querier) ([]lifecycle.Key, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	rows, err := q.QueryContext(ctx, selectKeys)
+	rs, err := q.QueryContext(ctx, selectKeys)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer rows.Close()
+	defer rs.Close()
 	keys := []lifecycle.Key{}
-	for rows.Next() {
-		var r keyRow
-		if err := rows.Scan(&r.Seq, &r.KID, &r.Alg, &r.Thumbprint, &r.State, &r.Cert, &r.NotBefore, &r.NotAfter,
+	for rs.Next() {
+		var r rows.Key
+		if err := rs.Scan(&r.Seq, &r.KID, &r.Alg, &r.Thumbprint, &r.State, &r.Cert, &r.NotBefore, &r.NotAfter,
 			&r.CreatedAt, &r.PromoteAt, &r.PromotedAt, &r.RetiredAt, &r.EndedAt, &r.Urgent, &r.Transient); err != nil {
 			return nil, 0, fmt.Errorf("%w: key row %d: %v", store.ErrCorrupt, len(keys)+1, err)
 		}
-		k, err := r.decode()
+		k, err := r.Decode()
 		if err != nil {
 			return nil, 0, err
 		}
 		keys = append(keys, k)
 	}
-	return keys, gen, rows.Err()
+	return keys, gen, rs.Err()
 }
 
 func generation(ctx context.Context, q querier) (int64, error) {
@@ -108,35 +108,23 @@ func (s *Store) Events(ctx context.Context, since time.Time, limit int) ([]lifec
 	if limit == 0 {
 		lim = -1 // SQLite: no limit
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT time, actor, kid, thumbprint, from_state, to_state, reason
-		FROM keyroll_events WHERE time >= ? ORDER BY time, id LIMIT ?`, sinceNanos(since), lim)
+	rs, err := s.r.QueryContext(ctx, `SELECT time, actor, kid, thumbprint, from_state, to_state, reason, app
+		FROM keyroll_events WHERE time >= ? ORDER BY time, id LIMIT ?`, rows.SinceNanos(since), lim)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: events: %w", err)
 	}
-	defer rows.Close()
+	defer rs.Close()
 	events := []lifecycle.Event{}
-	for rows.Next() {
-		var r eventRow
-		if err := rows.Scan(&r.Time, &r.Actor, &r.KID, &r.Thumbprint, &r.From, &r.To, &r.Reason); err != nil {
+	for rs.Next() {
+		var r rows.Event
+		if err := rs.Scan(&r.Time, &r.Actor, &r.KID, &r.Thumbprint, &r.From, &r.To, &r.Reason, &r.App); err != nil {
 			return nil, fmt.Errorf("%w: event row: %v", store.ErrCorrupt, err)
 		}
-		e, err := r.decode()
+		e, err := r.Decode()
 		if err != nil {
 			return nil, err
 		}
 		events = append(events, e)
 	}
-	return events, rows.Err()
-}
-
-// sinceNanos is the lower bound for an events query: none for the zero
-// time, clamped to the storable range.
-func sinceNanos(since time.Time) int64 {
-	switch {
-	case since.IsZero(), since.Before(minTime):
-		return math.MinInt64
-	case since.After(maxTime):
-		return math.MaxInt64
-	}
-	return since.UnixNano()
+	return events, rs.Err()
 }

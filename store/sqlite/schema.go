@@ -44,6 +44,40 @@ var migrations = []string{
 	CREATE INDEX keyroll_events_time ON keyroll_events (time, id);
 	CREATE TABLE keyroll_settings (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 	INSERT INTO keyroll_meta (name, value) VALUES ('generation', 0);`,
+
+	// 2: applications, test users, authorization codes; application events.
+	`ALTER TABLE keyroll_events ADD COLUMN app TEXT NOT NULL DEFAULT '';
+	CREATE TABLE keyroll_apps (
+		client_id        TEXT PRIMARY KEY,
+		name             TEXT NOT NULL,
+		name_fold        TEXT NOT NULL UNIQUE,
+		secret_hash      BLOB,
+		redirect_uris    TEXT NOT NULL,
+		audience         TEXT NOT NULL,
+		token_lifetime   INTEGER NOT NULL,
+		key_thumbprint   TEXT NOT NULL,
+		fallback_audited TEXT NOT NULL,
+		created_at       INTEGER NOT NULL,
+		updated_at       INTEGER NOT NULL
+	);
+	CREATE TABLE keyroll_users (
+		username      TEXT NOT NULL,
+		username_fold TEXT PRIMARY KEY,
+		password_hash TEXT NOT NULL,
+		created_at    INTEGER NOT NULL
+	);
+	CREATE TABLE keyroll_codes (
+		hash         BLOB PRIMARY KEY,
+		client_id    TEXT NOT NULL,
+		redirect_uri TEXT NOT NULL,
+		challenge    TEXT NOT NULL,
+		nonce        TEXT NOT NULL,
+		username     TEXT NOT NULL,
+		scope        TEXT NOT NULL,
+		auth_time    INTEGER NOT NULL,
+		expires_at   INTEGER NOT NULL
+	);
+	CREATE INDEX keyroll_codes_expires ON keyroll_codes (expires_at);`,
 }
 
 // schemaVersion is the schema version this package writes.

@@ -13,8 +13,8 @@
 //		})
 //	}
 //
-// The fixtures ([Key], [Sealed], [Add], [UTC]) are exported for
-// backend-specific tests. Keys carry fake certificate bytes: stores do not
+// The fixtures ([Key], [Sealed], [Add], [UTC], [App], [Code]) are exported
+// for backend-specific tests. Keys carry fake certificate bytes: stores do not
 // parse certificates.
 package storetest
 
@@ -52,6 +52,15 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SettingsRace", testSettingsRace},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"CancelledContext", testCancelledContext},
+		{"Apps", testApps},
+		{"AppsMissing", testAppsMissing},
+		{"AppsRefused", testAppsRefused},
+		{"UpdateApp", testUpdateApp},
+		{"UpdateAppSerialised", testUpdateAppSerialised},
+		{"DeleteApp", testDeleteApp},
+		{"Users", testUsers},
+		{"Codes", testCodes},
+		{"CodesRace", testCodesRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

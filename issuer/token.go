@@ -1,0 +1,111 @@
+package issuer
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/keyroll/keyroll/jws"
+	"github.com/keyroll/keyroll/lifecycle"
+	"github.com/keyroll/keyroll/store"
+)
+
+// JWT "typ" header values (RFC 9068 for access tokens).
+const (
+	TypeAccessToken = "at+jwt"
+	TypeIDToken     = "JWT"
+)
+
+// tokenClaims are the claims of keyroll's access and ID tokens.
+type tokenClaims struct {
+	Iss               string `json:"iss"`
+	Sub               string `json:"sub"`
+	Aud               string `json:"aud"`
+	Exp               int64  `json:"exp"`
+	Iat               int64  `json:"iat"`
+	Nbf               int64  `json:"nbf"`
+	Jti               string `json:"jti"`
+	ClientID          string `json:"client_id,omitempty"`
+	Azp               string `json:"azp,omitempty"`
+	Scope             string `json:"scope,omitempty"`
+	Nonce             string `json:"nonce,omitempty"`
+	AuthTime          int64  `json:"auth_time,omitempty"`
+	PreferredUsername string `json:"preferred_username,omitempty"`
+}
+
+// grant is what a token request was granted.
+type grant struct {
+	app      store.Application
+	user     string // "" for client credentials
+	scope    string // granted scopes, space-separated; openid asks for an ID token
+	nonce    string
+	authTime time.Time
+}
+
+func hasScope(scope, s string) bool { return slices.Contains(strings.Fields(scope), s) }
+
+// mint signs the tokens of g with the application's effective key: an
+// access token, and an ID token when openid was granted. Both expire at
+// the application's lifetime (never past the policy's maximum, the signing
+// certificate's NotAfter, or a retired key's end of publication).
+func (p *provider) mint(ctx context.Context, g grant) (*TokenResponse, error) {
+	c, err := p.choose(ctx, g.app)
+	if err != nil {
+		return nil, err
+	}
+	now := p.m.Now().Truncate(time.Second)
+	exp := now.Add(min(g.app.TokenLifetime, p.m.cfg.Policy.MaxTokenLifetime))
+	if limit := tokenLimit(c.Key, p.m.cfg.Policy); limit.Before(exp) {
+		exp = limit.Truncate(time.Second)
+	}
+	if !exp.After(now) {
+		return nil, fmt.Errorf("%w: key %s stops being usable within the second", errNoSigningKey, c.Key.Thumbprint)
+	}
+	signer, err := p.m.Signer(ctx, c.Key.KID)
+	if err != nil {
+		return nil, err
+	}
+	sign := func(typ string, cl *tokenClaims) (string, error) {
+		payload, err := json.Marshal(cl)
+		if err != nil {
+			return "", err
+		}
+		return jws.Sign(signer, jws.Header{Alg: c.Key.Alg, Kid: c.Key.KID, Typ: typ, X5t: x5t(c.Key)}, payload)
+	}
+	sub := g.app.ClientID
+	if g.user != "" {
+		sub = g.user
+	}
+	at := &tokenClaims{Iss: p.issuerURL(), Sub: sub, Aud: g.app.Audience, Exp: exp.Unix(), Iat: now.Unix(), Nbf: now.Unix(),
+		Jti: randomString(jtiBytes), ClientID: g.app.ClientID, Azp: g.app.ClientID, Scope: g.scope}
+	resp := &TokenResponse{TokenType: "Bearer", ExpiresIn: int64(exp.Sub(now) / time.Second), Scope: g.scope}
+	if resp.AccessToken, err = sign(TypeAccessToken, at); err != nil {
+		return nil, err
+	}
+	if g.user != "" && hasScope(g.scope, "openid") {
+		id := &tokenClaims{Iss: p.issuerURL(), Sub: sub, Aud: g.app.ClientID, Exp: exp.Unix(), Iat: now.Unix(), Nbf: now.Unix(),
+			Jti: randomString(jtiBytes), Azp: g.app.ClientID, Nonce: g.nonce, AuthTime: g.authTime.Unix()}
+		if hasScope(g.scope, "profile") {
+			id.PreferredUsername = g.user
+		}
+		if resp.IDToken, err = sign(TypeIDToken, id); err != nil {
+			return nil, err
+		}
+	}
+	return resp, nil
+}
+
+// x5t is the JWS x5t header value of k: base64url of the certificate's
+// SHA-1, the bytes its hex thumbprint spells.
+func x5t(k lifecycle.Key) string {
+	b, err := hex.DecodeString(k.Thumbprint)
+	if err != nil {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
