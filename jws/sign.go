@@ -2,6 +2,8 @@ package jws
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
@@ -13,9 +15,11 @@ import (
 // algorithm and key.Public() must fit it as for [CheckKey]: RSA PKCS#1 v1.5
 // (RS*), RSA-PSS with a salt as long as the hash (PS*), ECDSA with the
 // fixed-size r||s encoding (ES*), or Ed25519 (EdDSA). key may be any
-// crypto.Signer, e.g. one backed by a KMS; the signature it returns is
-// verified before Sign returns, so a faulty or mismatched signer is caught
-// here rather than by relying parties. A header Parse would refuse (non-empty
+// crypto.Signer, e.g. one backed by a KMS; the signature such a signer
+// returns is verified before Sign returns, so a faulty or mismatched signer
+// is caught here rather than by relying parties. The standard library's own
+// private keys are not re-checked: their public half is theirs by
+// construction, and crypto/rsa already verifies its CRT result. A header Parse would refuse (non-empty
 // Crit, invalid UTF-8) and tokens longer than MaxTokenSize are errors.
 func Sign(key crypto.Signer, h Header, payload []byte) (string, error) {
 	a, err := resolveAlg(h.Alg)
@@ -41,7 +45,7 @@ func Sign(key crypto.Signer, h Header, payload []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := a.verify(pub, input, sig); err != nil {
+	if !stdlibKey(key) && a.verify(pub, input, sig) != nil {
 		return "", fail(ErrSigner, "signature does not verify with the signer's public key")
 	}
 	token := input + "." + base64.RawURLEncoding.EncodeToString(sig)
@@ -49,6 +53,15 @@ func Sign(key crypto.Signer, h Header, payload []byte) (string, error) {
 		return "", fail(ErrTooLarge, strconv.Itoa(len(token))+" bytes, limit "+strconv.Itoa(MaxTokenSize))
 	}
 	return token, nil
+}
+
+// stdlibKey reports whether key is one of crypto's own private key types.
+func stdlibKey(key crypto.Signer) bool {
+	switch key.(type) {
+	case *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey:
+		return true
+	}
+	return false
 }
 
 func encodeInput(hdr, payload []byte) string {
