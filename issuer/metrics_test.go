@@ -46,3 +46,13 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestSignOnEndpointsNamedInMetadataSayNotImplemented(t *testing.T) {
+	_, _, ts := newTestServer(t, "")
+	for _, p := range []string{PassivePath, SAMLPath} {
+		resp, body := do(t, "GET", ts.URL+p, "", "")
+		if resp.StatusCode != 501 || !strings.Contains(body, "OpenID Connect") {
+			t.Errorf("GET %s: %d %s", p, resp.StatusCode, body)
+		}
+	}
+}

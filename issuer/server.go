@@ -64,8 +64,20 @@ func NewServer(m *Manager, opts ServerOptions) *Server {
 		s.mux.Handle("GET "+MetricsPath, promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{}))
 	}
 	s.mux.Handle("/admin/", s.admin(s.adminMux()))
+	s.mux.HandleFunc(PassivePath, notImplemented("WS-Federation sign-on"))
+	s.mux.HandleFunc(SAMLPath, notImplemented("SAML sign-on"))
 	s.p.routes(s)
 	return s
+}
+
+// notImplemented answers the sign-on endpoints the federation metadata
+// names: keyroll publishes its keys there for relying parties that read
+// them, and signs tokens as an OpenID Connect provider.
+func notImplemented(what string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotImplemented, "not_implemented",
+			what+" is not implemented: keyroll issues tokens through OpenID Connect (see "+DiscoveryPath+"); this endpoint exists because the federation metadata names it")
+	}
 }
 
 // ServeHTTP implements http.Handler.

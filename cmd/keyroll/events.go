@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/keyroll/keyroll/issuer"
 )
 
 func init() {
@@ -12,7 +14,9 @@ func init() {
 		summary: "show the audit log of key transitions",
 		usage: `Usage: keyroll events [--since RFC3339|DURATION] [--limit N] [--server URL] [--json]
 
-Prints every key state transition: time, actor, key, from → to, reason.
+Prints the audit log: every key state transition (time, actor, key,
+from → to, reason) and every application change (override set or removed,
+fallback to the primary), shown as "app NAME".
 
 Examples:
   keyroll events
@@ -55,12 +59,21 @@ func runEvents(ctx context.Context, e *env, args []string) int {
 	}
 	t := newTable(e.stdout, "TIME", "ACTOR", "THUMBPRINT", "KID", "CHANGE", "REASON")
 	for _, x := range ev {
-		from := x.From
-		if from == "" {
-			from = "new"
-		}
-		t.row(x.Time.UTC().Format(time.RFC3339), x.Actor, x.Thumbprint, x.KID, from+"→"+x.To, x.Reason)
+		t.row(x.Time.UTC().Format(time.RFC3339), x.Actor, x.Thumbprint, x.KID, change(x), x.Reason)
 	}
 	t.flush()
 	return exitOK
+}
+
+// change describes an event's transition: "next→primary", "new→next", or
+// "app NAME" for an application event.
+func change(x issuer.EventInfo) string {
+	if x.App != "" {
+		return "app " + x.App
+	}
+	from := x.From
+	if from == "" {
+		from = "new"
+	}
+	return from + "→" + x.To
 }

@@ -33,6 +33,7 @@ policy below, and publishes them before they sign:
   /.well-known/openid-configuration   OIDC discovery
   /.well-known/jwks.json              JWKS
   /federationmetadata/2007-06/federationmetadata.xml   signed WS-Fed/SAML metadata
+  /oauth2/authorize, /oauth2/token, /oauth2/userinfo   OAuth 2.0 / OIDC for registered apps
   /healthz, /metrics, /admin/ (KEYROLL_ADMIN_TOKEN; loopback only without one)
 
 Every flag can also be set by its environment variable: KEYROLL_ and the flag
@@ -169,7 +170,12 @@ func printStartup(e *env, m *issuer.Manager, cfg serveConfig, hasToken bool) {
 	snap := m.Snapshot()
 	w := e.stdout
 	fmt.Fprintf(w, "keyroll issuer %s\n  store: %s\n", cfg.issuer, redactDSN(cfg.store))
-	fmt.Fprintf(w, "  discovery: %s%s\n  jwks:      %s%s\n  metadata:  %s%s\n", cfg.issuer, issuer.DiscoveryPath, cfg.issuer, issuer.JWKSPath, cfg.issuer, issuer.MetadataPath)
+	for _, ep := range []struct{ name, path string }{
+		{"discovery", issuer.DiscoveryPath}, {"jwks", issuer.JWKSPath}, {"metadata", issuer.MetadataPath},
+		{"authorize", issuer.AuthorizePath}, {"token", issuer.TokenPath}, {"userinfo", issuer.UserInfoPath},
+	} {
+		fmt.Fprintf(w, "  %-10s %s%s\n", ep.name+":", cfg.issuer, ep.path)
+	}
 	if hasToken {
 		fmt.Fprintln(w, "  admin API: /admin/ with KEYROLL_ADMIN_TOKEN")
 	} else {
