@@ -18,6 +18,8 @@ func (s *Server) adminMux() *http.ServeMux {
 	mux.HandleFunc("GET /admin/keys", s.listKeys)
 	mux.HandleFunc("POST /admin/keys/rotate", s.rotate)
 	mux.HandleFunc("POST /admin/keys/revoke", s.revoke)
+	mux.HandleFunc("POST /admin/keys/transient", s.publishTransient)
+	mux.HandleFunc("DELETE /admin/keys/transient/{key}", s.withdrawTransient)
 	mux.HandleFunc("GET /admin/events", s.events)
 	mux.HandleFunc("GET /admin/timeline", s.timeline)
 	s.appRoutes(mux)
@@ -87,6 +89,52 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, eventInfos(ev))
+}
+
+// publishTransient publishes a fresh transient key for a rollover drill
+// (never promoted; withdrawn by the drill or by the policy after
+// lifecycle.TransientLifetime) and answers 201 with it.
+func (s *Server) publishTransient(w http.ResponseWriter, r *http.Request) {
+	k, err := s.m.PublishTransient(r.Context(), adminActor)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, NewKeyInfo(k, s.m.cfg.Policy))
+}
+
+// withdrawTransient unpublishes the transient key named by thumbprint or
+// kid and answers with it. A key already withdrawn is not an error; a key
+// that is not transient is refused (409): revoke it instead.
+func (s *Server) withdrawTransient(w http.ResponseWriter, r *http.Request) {
+	ref := r.PathValue("key")
+	if err := s.m.Refresh(r.Context()); err != nil {
+		writeErr(w, err)
+		return
+	}
+	if k, ok := s.findKey(ref); ok && !k.Transient {
+		writeError(w, http.StatusConflict, "conflict", fmt.Sprintf("key %s is not a transient drill key; nothing changed (to withdraw it, keyroll keys revoke)", k.Thumbprint))
+		return
+	}
+	if err := s.m.WithdrawTransient(r.Context(), ref, adminActor); err != nil {
+		writeErr(w, err)
+		return
+	}
+	k, ok := s.findKey(ref)
+	if !ok {
+		writeErr(w, fmt.Errorf("%w: %s", lifecycle.ErrUnknownKey, clip(ref)))
+		return
+	}
+	writeJSON(w, http.StatusOK, NewKeyInfo(k, s.m.cfg.Policy))
+}
+
+// findKey looks ref (thumbprint or kid) up in the current snapshot.
+func (s *Server) findKey(ref string) (lifecycle.Key, bool) {
+	ks := s.m.Snapshot().Keys
+	if i := lifecycle.Find(ks, ref); i >= 0 {
+		return ks[i], true
+	}
+	return lifecycle.Key{}, false
 }
 
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {

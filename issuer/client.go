@@ -100,6 +100,28 @@ func (c *Client) Revoke(ctx context.Context, key string) ([]EventInfo, error) {
 	return out, c.do(ctx, http.MethodPost, "/admin/keys/revoke", RevokeRequest{Key: key}, &out)
 }
 
+// PublishTransient publishes a fresh transient key, as an emergency
+// rollover would, for a rollover drill. It is never promoted; withdraw it
+// with WithdrawTransient (the policy does after an hour otherwise).
+func (c *Client) PublishTransient(ctx context.Context) (*KeyInfo, error) {
+	var out KeyInfo
+	if err := c.do(ctx, http.MethodPost, "/admin/keys/transient", nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// WithdrawTransient unpublishes the transient key named by a thumbprint or
+// kid and returns it. Withdrawing it again is not an error; a key that is
+// not transient is refused (*APIError with code conflict).
+func (c *Client) WithdrawTransient(ctx context.Context, key string) (*KeyInfo, error) {
+	var out KeyInfo
+	if err := c.do(ctx, http.MethodDelete, "/admin/keys/transient/"+url.PathEscape(key), nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // Events returns audit events since a time (zero: all), at most limit (0: all).
 func (c *Client) Events(ctx context.Context, since time.Time, limit int) ([]EventInfo, error) {
 	q := url.Values{}

@@ -1,0 +1,66 @@
+// Package drill is keyroll's rollover readiness drill: it finds out, before
+// a rollover breaks production, whether an application handles one. It
+// automates the manual procedure of seeds 000 and 004 — point the
+// application at another signing key (UpdateThumbprint-RollForward,
+// Update-MsIdApplicationSigningKeyThumbprint -KeyThumbprint), sign in with a
+// fresh browser session, see whether it still works, restore the default —
+// against a keyroll issuer, through its admin API ([Admin]).
+//
+// # Steps
+//
+// [Run] reads the application's current override, then for every published
+// key — next, primary, retired; never a transient key of another drill — pins
+// the application to that key and tests it once:
+//
+//   - API mode ([Config.API]): the issuer mints the application a token as
+//     client_credentials would; the drill checks the token carries the
+//     pinned key's kid and calls the URL with "Authorization: Bearer". 2xx is
+//     accepted, 401 and 403 rejected (status, WWW-Authenticate and the first
+//     200 bytes of the body are the evidence); any other status or a
+//     network error leaves that test undecided.
+//   - Web mode ([Config.Web]): a fresh browser session (its own cookie jar)
+//     opens the URL and follows redirects itself, recording every hop,
+//     through keyroll's sign-in form with a test user and back to the
+//     application. Accepted means the session ends with 2xx on the URL
+//     itself (same scheme, host and path; the query is ignored) and, with
+//     [Config.Expect], that text on the page. Once the issuer has handed the
+//     application its authorization code, anything else — an error page, the
+//     sign-in form again, another page, a redirect loop — is a rejection.
+//     Before that hand-off nothing about the key has been tested, so a
+//     failure there is undecided, except a refused password, which stops the
+//     drill ([ErrSignIn]). Without [Config.User] the drill creates a
+//     temporary test user and deletes it afterwards. The password is only
+//     ever submitted to the authorization_endpoint of the issuer's discovery
+//     document ([Config.Issuer]): a look-alike form elsewhere gets nothing
+//     and leaves the test undecided.
+//
+// With [Config.FreshKey] the drill then publishes a brand-new transient key,
+// as an emergency rollover would, pins the application to it and tests it:
+// an application that does not refresh its keys when a token names an
+// unknown one rejects it.
+//
+// # Verdict
+//
+// Any rejection makes the application [NotReady] (exit code 1), even when
+// other tests were undecided: one rejection is proof enough. The reason
+// names each rejected key with its dates: a next key fails from its
+// promotion date, the primary fails now, a retired key fails tokens signed
+// before its retirement until it is unpublished, and a rejected fresh key
+// means an emergency rollover would break sign-in at once. All accepted is
+// [Ready] (0). Otherwise the drill could not decide: [Inconclusive] (some
+// test undecided), [Interrupted] (the context was cancelled; a partial run
+// is never a verdict, whatever it found) or [Failed] (it could not start, or
+// the test user could not sign in), all exit code 2.
+//
+// # Cleanup
+//
+// Whatever happens — success, failure, error, or cancellation of the
+// context (Ctrl-C) — Run puts back exactly the application's previous
+// override (none, or the key it had, even one no longer published),
+// withdraws its transient key (or, when the answer to its publication was
+// lost, any transient key that appeared since the drill started) and
+// deletes its temporary user, with a fresh
+// context bounded by [Config.CleanupTimeout]. [Report.Cleanup] says what was
+// restored and, if a step failed, what is left and the command that fixes
+// it; a report with anything left has exit code 2.
+package drill
