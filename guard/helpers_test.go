@@ -1,0 +1,325 @@
+package guard
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/keyroll/keyroll/clock"
+	"github.com/keyroll/keyroll/jwk"
+	"github.com/keyroll/keyroll/jws"
+	"github.com/keyroll/keyroll/verify"
+)
+
+// t0 is where the fake clocks start.
+var t0 = time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+
+const testAudience = "api://guard-test"
+
+// testKey is a signing key as an issuer holds it.
+type testKey struct {
+	kid, alg string
+	signer   crypto.Signer
+}
+
+var keyPool sync.Map // kind/kid → crypto.Signer: RSA generation is slow on a shared machine
+
+func newKey(t testing.TB, alg, kid string) testKey {
+	t.Helper()
+	id := alg + "/" + kid
+	if s, ok := keyPool.Load(id); ok {
+		return testKey{kid: kid, alg: alg, signer: s.(crypto.Signer)}
+	}
+	var s crypto.Signer
+	var err error
+	switch alg {
+	case "RS256":
+		s, err = rsa.GenerateKey(rand.Reader, 2048)
+	case "ES256":
+		s, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case "EdDSA":
+		_, s, err = ed25519.GenerateKey(rand.Reader)
+	default:
+		t.Fatalf("unknown alg %s", alg)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPool.Store(id, s)
+	return testKey{kid: kid, alg: alg, signer: s}
+}
+
+// claims is a token payload under construction.
+type claims map[string]any
+
+func stdClaims(iss string, now time.Time) claims {
+	return claims{"iss": iss, "aud": testAudience, "sub": "alice", "iat": now.Unix(),
+		"nbf": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+}
+
+func (k testKey) sign(t testing.TB, c claims) string {
+	t.Helper()
+	return k.signHeader(t, jws.Header{Alg: k.alg, Kid: k.kid, Typ: "JWT"}, c)
+}
+
+func (k testKey) signHeader(t testing.TB, h jws.Header, c claims) string {
+	t.Helper()
+	payload, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := jws.Sign(k.signer, h, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// fakeIssuer serves OpenID Connect discovery and a JWKS that tests change.
+type fakeIssuer struct {
+	t    testing.TB
+	srv  *httptest.Server
+	mu   sync.Mutex
+	jwks []byte
+	down bool // answer 503 to everything
+
+	jwksHits atomic.Int32
+}
+
+func newFakeIssuer(t testing.TB, keys ...testKey) *fakeIssuer {
+	f := &fakeIssuer{t: t}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	f.publish(keys...)
+	return f
+}
+
+func (f *fakeIssuer) URL() string { return f.srv.URL }
+
+// publish makes the JWKS list keys (kid and use, no alg, as Entra ID does).
+func (f *fakeIssuer) publish(keys ...testKey) {
+	set := jwk.Set{Keys: []jwk.Key{}}
+	for _, k := range keys {
+		set.Keys = append(set.Keys, jwk.Key{KID: k.kid, Use: "sig", Public: k.signer.Public()})
+	}
+	b, err := json.Marshal(set)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.mu.Lock()
+	f.jwks = b
+	f.mu.Unlock()
+}
+
+func (f *fakeIssuer) setDown(down bool) {
+	f.mu.Lock()
+	f.down = down
+	f.mu.Unlock()
+}
+
+func (f *fakeIssuer) serve(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	down, body := f.down, f.jwks
+	f.mu.Unlock()
+	if r.URL.Path == "/keys" {
+		f.jwksHits.Add(1)
+	}
+	switch {
+	case down:
+		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+	case r.URL.Path == "/.well-known/openid-configuration":
+		fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":%q}`, f.srv.URL, f.srv.URL+"/keys")
+	case r.URL.Path == "/keys":
+		w.Write(body)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// upstream is a toy application that records what reaches it.
+type upstream struct {
+	srv  *httptest.Server
+	hits atomic.Int32
+	mu   sync.Mutex
+	last *http.Request // a clone of the last request
+	body string        // its body
+}
+
+func newUpstream(t testing.TB) *upstream {
+	u := &upstream{}
+	u.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u.hits.Add(1)
+		b, _ := io.ReadAll(r.Body)
+		u.mu.Lock()
+		u.last, u.body = r.Clone(context.Background()), string(b)
+		u.mu.Unlock()
+		w.Header().Set("X-Upstream", "toy")
+		fmt.Fprintf(w, "hello %s", r.Header.Get(SubjectHeader))
+	}))
+	t.Cleanup(u.srv.Close)
+	return u
+}
+
+func (u *upstream) URL() *url.URL {
+	p, _ := url.Parse(u.srv.URL)
+	return p
+}
+
+func (u *upstream) lastRequest() (*http.Request, string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.last, u.body
+}
+
+// events collects refresh events so tests can wait for background refreshes.
+type events struct{ ch chan verify.RefreshEvent }
+
+func newEvents() *events { return &events{ch: make(chan verify.RefreshEvent, 4096)} }
+
+func (e *events) observer() verify.Observer {
+	return verify.ObserverFuncs{Refresh: func(ev verify.RefreshEvent) { e.ch <- ev }}
+}
+
+// next waits for the next refresh event (bounded by a generous real-time guard).
+func (e *events) next(t testing.TB) verify.RefreshEvent {
+	t.Helper()
+	select {
+	case ev := <-e.ch:
+		return ev
+	case <-time.After(30 * time.Second):
+		t.Fatal("no refresh event")
+		return verify.RefreshEvent{}
+	}
+}
+
+// running is a guard serving on loopback.
+type running struct {
+	t      testing.TB
+	g      *Guard
+	url    string // the proxy
+	admin  string // the admin listener
+	client *http.Client
+	stop   func() error
+}
+
+// config returns a guard configuration for iss in front of up, with a
+// fake clock and an event log.
+func config(iss *fakeIssuer, up *upstream, clk clock.Clock, ev *events) Config {
+	return Config{Issuer: iss.URL(), Audience: []string{testAudience}, Upstream: up.URL(),
+		Clock: clk, Observer: ev.observer()}
+}
+
+// start runs a guard for cfg on loopback listeners until the test ends.
+func start(t testing.TB, cfg Config) *running {
+	t.Helper()
+	g, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, admin := listen(t), listen(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Serve(ctx, ln, admin) }()
+	r := &running{t: t, g: g, url: "http://" + ln.Addr().String(), admin: "http://" + admin.Addr().String(),
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	var once sync.Once
+	var serr error
+	r.stop = func() error {
+		once.Do(func() {
+			cancel()
+			serr = <-done
+			r.client.CloseIdleConnections()
+		})
+		return serr
+	}
+	t.Cleanup(func() {
+		if err := r.stop(); err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return r
+}
+
+func listen(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+// response is what the guard answered.
+type response struct {
+	status    int
+	challenge string // WWW-Authenticate
+	body      string
+	header    http.Header
+}
+
+// get sends GET path through the guard with the bearer token tok ("" for none).
+func (r *running) get(path, tok string) response {
+	r.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, r.url+path, nil)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	return r.do(req)
+}
+
+func (r *running) do(req *http.Request) response {
+	r.t.Helper()
+	resp, err := r.client.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, challenge: resp.Header.Get("WWW-Authenticate"), body: string(b), header: resp.Header}
+}
+
+// mustPass sends tok and fails unless the upstream answered.
+func (r *running) mustPass(tok string) {
+	r.t.Helper()
+	if resp := r.get("/app", tok); resp.status != http.StatusOK || !strings.HasPrefix(resp.body, "hello ") {
+		r.t.Fatalf("valid token not forwarded: %d %s %s", resp.status, resp.challenge, resp.body)
+	}
+}
+
+// mustReject sends tok and fails unless the guard answered 401 invalid_token.
+func (r *running) mustReject(tok string) response {
+	r.t.Helper()
+	resp := r.get("/app", tok)
+	if resp.status != http.StatusUnauthorized || !strings.Contains(resp.challenge, `error="invalid_token"`) {
+		r.t.Fatalf("token not rejected with 401 invalid_token: %d %q %s", resp.status, resp.challenge, resp.body)
+	}
+	return resp
+}
+
+// keyCount is how many keys the guard's cache holds.
+func (r *running) keyCount() int {
+	ks := r.g.Verifier().Cache().KeySet()
+	if ks == nil {
+		return 0
+	}
+	return len(ks.Keys())
+}
