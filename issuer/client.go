@@ -44,7 +44,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if err != nil {
 		return fmt.Errorf("admin API: %w", err)
 	}
-	if in != nil {
+	if method != http.MethodGet {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.Token != "" {

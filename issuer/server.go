@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -178,7 +180,11 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 }
 
 // admin guards the admin API: a bearer token compared in constant time, or
-// with no token configured, a direct loopback peer only.
+// with no token configured, a direct loopback peer only. Either way it
+// answers only programs, never browsers: a request that carries Origin or
+// Sec-Fetch-Site (cross-site forgery), a write that is not JSON (a "simple"
+// cross-site POST), or, in loopback mode, a Host that is not loopback or the
+// issuer's (DNS rebinding) is refused.
 func (s *Server) admin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.hasToken {
@@ -189,13 +195,45 @@ func (s *Server) admin(next http.Handler) http.Handler {
 				writeError(w, http.StatusUnauthorized, "unauthorized", "missing or wrong admin token (KEYROLL_ADMIN_TOKEN)")
 				return
 			}
-		} else if !directLoopback(r) {
-			writeError(w, http.StatusForbidden, "unauthorized", "no admin token is configured, so the admin API answers loopback clients only")
+		} else if !directLoopback(r) || !s.adminHost(r.Host) {
+			writeError(w, http.StatusForbidden, "unauthorized", "no admin token is configured, so the admin API answers loopback clients only (addressed by a loopback name or the issuer's host)")
+			return
+		}
+		if r.Header.Get("Origin") != "" || r.Header.Get("Sec-Fetch-Site") != "" {
+			writeError(w, http.StatusForbidden, "unauthorized", "the admin API does not answer browsers")
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && !isJSON(r.Header.Get("Content-Type")) {
+			writeError(w, http.StatusUnsupportedMediaType, "bad_request", "admin requests that change something must be Content-Type: application/json")
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxAdminBody)
 		next.ServeHTTP(w, r)
 	})
+}
+
+func isJSON(ctype string) bool {
+	mt, _, err := mime.ParseMediaType(ctype)
+	return err == nil && mt == "application/json"
+}
+
+// adminHost reports whether a loopback-mode admin request is addressed to a
+// loopback name or to the issuer's own host.
+func (s *Server) adminHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return true
+	}
+	if u, err := url.Parse(s.m.cfg.Issuer); err == nil && strings.EqualFold(u.Hostname(), host) {
+		return true
+	}
+	return false
 }
 
 func directLoopback(r *http.Request) bool {

@@ -34,6 +34,9 @@ func do(t *testing.T, method, url, token, body string, hdr ...string) (*http.Res
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	if method != "GET" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
@@ -209,4 +212,52 @@ func earlier(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// TestAdminRefusesBrowsers: without an admin token, a web page on the
+// operator's machine must not be able to drive the admin API, by a
+// cross-site "simple" request or by DNS rebinding.
+func TestAdminRefusesBrowsers(t *testing.T) {
+	m, _, ts := newTestServer(t, "")
+	gen := m.Snapshot().Generation
+	post := func(ctype string, hdr ...string) int {
+		req, _ := http.NewRequest("POST", ts.URL+"/admin/keys/rotate", strings.NewReader(`{"urgent":true}`))
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			if hdr[i] == "Host" {
+				req.Host = hdr[i+1]
+			} else {
+				req.Header.Set(hdr[i], hdr[i+1])
+			}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for name, c := range map[string]struct {
+		ctype string
+		hdr   []string
+		want  int
+	}{
+		"text/plain simple request": {"text/plain", nil, 415},
+		"no content type":           {"", nil, 415},
+		"cross-site origin":         {"application/json", []string{"Origin", "https://evil.example"}, 403},
+		"fetch metadata":            {"application/json", []string{"Sec-Fetch-Site", "cross-site"}, 403},
+		"rebound host name":         {"application/json", []string{"Host", "rebind.evil.example"}, 403},
+	} {
+		if got := post(c.ctype, c.hdr...); got != c.want {
+			t.Errorf("%s: %d, want %d", name, got, c.want)
+		}
+	}
+	if g, _ := m.cfg.Store.Generation(context.Background()); g != gen {
+		t.Fatal("a refused request rotated the keys")
+	}
+	if got := post("application/json", "Host", "localhost"); got != 200 {
+		t.Fatalf("a plain CLI request to localhost: %d", got)
+	}
 }
