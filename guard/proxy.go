@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/keyroll/keyroll/verify"
@@ -41,13 +42,25 @@ func (g *Guard) newProxy(upstream *url.URL) *httputil.ReverseProxy {
 			pr.SetURL(upstream)
 			pr.Out.Host = pr.In.Host
 			pr.SetXForwarded()
-			pr.Out.Header.Del(SubjectHeader)
+			dropSubjectLookalikes(pr.Out.Header)
 			if c, ok := verify.ClaimsFromContext(pr.In.Context()); ok && c.Subject != "" {
 				pr.Out.Header.Set(SubjectHeader, c.Subject)
 			}
 		},
 		Transport:    g.cfg.Transport,
 		ErrorHandler: g.upstreamError,
+	}
+}
+
+// dropSubjectLookalikes deletes the client's own subject header and every
+// spelling that CGI-style servers read as the same variable
+// (X_Keyroll_Subject becomes HTTP_X_KEYROLL_SUBJECT too), so a client can
+// never pass a subject of its choosing.
+func dropSubjectLookalikes(h http.Header) {
+	for name := range h {
+		if strings.EqualFold(strings.ReplaceAll(name, "_", "-"), SubjectHeader) {
+			delete(h, name)
+		}
 	}
 }
 

@@ -46,7 +46,8 @@ func TestGuardForwardsValidRequestUnchanged(t *testing.T) {
 	auth := "Bearer " + s.token(k1)
 	req.Header.Set("Authorization", auth)
 	req.Header.Set("X-Custom", "kept")
-	req.Header.Set(SubjectHeader, "mallory") // forged: must be replaced
+	req.Header.Set(SubjectHeader, "mallory")            // forged: must be replaced
+	req.Header["X_keyroll_subject"] = []string{"admin"} // CGI reads it as the same variable
 	req.Host = "app.example"
 	resp := s.g.do(req)
 	if resp.status != 200 || resp.body != "hello alice" || resp.header.Get("X-Upstream") != "toy" {
@@ -62,6 +63,8 @@ func TestGuardForwardsValidRequestUnchanged(t *testing.T) {
 		t.Fatal("Authorization header not forwarded as is")
 	case len(got.Header.Values(SubjectHeader)) != 1 || got.Header.Get(SubjectHeader) != "alice":
 		t.Fatalf("%s = %q, want only the token's sub", SubjectHeader, got.Header.Values(SubjectHeader))
+	case got.Header.Get("X_keyroll_subject") != "" || len(got.Header["X_keyroll_subject"]) != 0:
+		t.Fatalf("an underscore spelling of %s reached the upstream: %v", SubjectHeader, got.Header)
 	}
 }
 
