@@ -22,13 +22,23 @@ func (m *Manager) Run(ctx context.Context) {
 		}
 	}
 	lastCheck := m.Now()
+	failures := 0
 	for {
 		checkAt := m.checkAt(lastCheck)
+		if failures > 0 {
+			// A check that keeps failing (store read-only, disk full,
+			// failover) is retried with backoff, not in a tight loop.
+			checkAt = later(checkAt, lastCheck.Add(retryBackoff(failures)))
+		}
 		wait := min(checkAt.Sub(m.Now()), m.cfg.PollInterval)
 		select {
 		case <-ctx.Done():
 			return
-		case <-changes:
+		case _, ok := <-changes:
+			if !ok {
+				changes = nil // the store stopped announcing changes: poll
+				continue
+			}
 			m.logErr("refresh", m.Refresh(ctx))
 		case <-m.cfg.Clock.After(max(wait, 0)):
 			if m.Now().Before(checkAt) {
@@ -38,11 +48,33 @@ func (m *Manager) Run(ctx context.Context) {
 			lastCheck = m.Now()
 			_, err := m.Check(ctx)
 			m.logErr("rollover check", err)
-			if err == nil {
-				m.cfg.Metrics.checked(lastCheck)
+			if err != nil {
+				failures++
+				continue
 			}
+			failures = 0
+			m.cfg.Metrics.checked(lastCheck)
 		}
 	}
+}
+
+// maxRetryBackoff caps the wait between failing rollover checks.
+const maxRetryBackoff = 5 * time.Minute
+
+// retryBackoff is the wait after the n-th consecutive failed check:
+// 1 s, 2 s, 4 s, ... up to maxRetryBackoff.
+func retryBackoff(n int) time.Duration {
+	if n > 20 {
+		return maxRetryBackoff
+	}
+	return min(time.Second<<(n-1), maxRetryBackoff)
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // checkAt is when the next rollover check runs: RolloverInterval after the
