@@ -88,7 +88,7 @@ func (p *provider) override(ctx context.Context, ref string, req OverrideRequest
 		if err != nil {
 			return nil, nil, err
 		}
-		if why := unusable(k, now); why != "" && !req.AllowUnpublished {
+		if why := unusable(k, p.m.Policy(), now); why != "" && !req.AllowUnpublished {
 			return nil, nil, fmt.Errorf("%w: key %s %s and cannot sign; choose a published key (keyroll keys list)", lifecycle.ErrNotPublished, k.Thumbprint, why)
 		}
 		if cur.KeyThumbprint == k.Thumbprint {
@@ -191,9 +191,9 @@ func (p *provider) appInfo(ctx context.Context, app store.Application) AppInfo {
 		info.RedirectURIs = []string{}
 	}
 	now := p.m.Now()
-	c, known, err := chooseKey(p.m.Snapshot().Keys, app, now)
+	c, known, err := chooseKey(p.m.Snapshot().Keys, app, p.m.Policy(), now)
 	if !known && p.m.Refresh(ctx) == nil {
-		c, _, err = chooseKey(p.m.Snapshot().Keys, app, now)
+		c, _, err = chooseKey(p.m.Snapshot().Keys, app, p.m.Policy(), now)
 	}
 	if err != nil {
 		info.Warning = err.Error()

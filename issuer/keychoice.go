@@ -25,8 +25,10 @@ type keyChoice struct {
 var errNoSigningKey = errors.New("no usable signing key")
 
 // unusable says why k cannot sign at now, or "".
-func unusable(k lifecycle.Key, now time.Time) string {
+func unusable(k lifecycle.Key, pol lifecycle.Policy, now time.Time) string {
 	switch {
+	case k.State == lifecycle.Retired && !now.Before(pol.UnpublishAt(k)):
+		return "was retired and is unpublished from " + day(pol.UnpublishAt(k))
 	case !k.State.Published() && !k.EndedAt.IsZero():
 		return fmt.Sprintf("is %s since %s", k.State, day(k.EndedAt))
 	case !k.State.Published():
@@ -42,13 +44,13 @@ func unusable(k lifecycle.Key, now time.Time) string {
 // chooseKey picks the signing key of app from keys (every key) at now.
 // known is false when the override names a key that is not in keys: the
 // caller's view may be stale, and it should look again before it falls back.
-func chooseKey(keys []lifecycle.Key, app store.Application, now time.Time) (c keyChoice, known bool, err error) {
+func chooseKey(keys []lifecycle.Key, app store.Application, pol lifecycle.Policy, now time.Time) (c keyChoice, known bool, err error) {
 	known = true
 	if app.KeyThumbprint != "" {
 		if i := lifecycle.Find(keys, app.KeyThumbprint); i < 0 {
 			known = false
 			c.Unusable, c.Why = &lifecycle.Key{Thumbprint: app.KeyThumbprint}, "is not a key of this issuer"
-		} else if why := unusable(keys[i], now); why != "" {
+		} else if why := unusable(keys[i], pol, now); why != "" {
 			k := keys[i]
 			c.Unusable, c.Why = &k, why
 		} else {
@@ -59,7 +61,7 @@ func chooseKey(keys []lifecycle.Key, app store.Application, now time.Time) (c ke
 	if pi < 0 {
 		return c, known, fmt.Errorf("%w: there is no primary key", errNoSigningKey)
 	}
-	if why := unusable(keys[pi], now); why != "" {
+	if why := unusable(keys[pi], pol, now); why != "" {
 		return c, known, fmt.Errorf("%w: the primary %s %s", errNoSigningKey, keys[pi].Thumbprint, why)
 	}
 	c.Key = keys[pi]
@@ -71,12 +73,12 @@ func chooseKey(keys []lifecycle.Key, app store.Application, now time.Time) (c ke
 // refresh first. A fallback from an override is audited once per override.
 func (p *provider) choose(ctx context.Context, app store.Application) (keyChoice, error) {
 	now := p.m.Now()
-	c, known, err := chooseKey(p.m.Snapshot().Keys, app, now)
+	c, known, err := chooseKey(p.m.Snapshot().Keys, app, p.m.Policy(), now)
 	if !known {
 		if rerr := p.m.Refresh(ctx); rerr != nil {
 			p.log().Warn("refresh for an unknown override key failed", "app", app.Name, "err", rerr)
 		}
-		c, _, err = chooseKey(p.m.Snapshot().Keys, app, now)
+		c, _, err = chooseKey(p.m.Snapshot().Keys, app, p.m.Policy(), now)
 	}
 	if err != nil {
 		return c, err
@@ -95,7 +97,7 @@ func (p *provider) auditFallback(ctx context.Context, app store.Application, c k
 		if cur.KeyThumbprint != app.KeyThumbprint || cur.FallbackAudited == cur.KeyThumbprint {
 			return nil, nil, nil
 		}
-		fresh, _, err := chooseKey(keys, cur, now)
+		fresh, _, err := chooseKey(keys, cur, p.m.Policy(), now)
 		if err != nil || fresh.Unusable == nil {
 			return nil, nil, nil
 		}

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/keyroll/keyroll/store"
@@ -40,7 +41,14 @@ type provider struct {
 	formKey   []byte // HMAC key of the sign-in forms, shared by replicas via the store
 
 	hashing chan struct{} // bounds concurrent password hashing
+
+	lastMissRefresh atomic.Int64 // unix nanoseconds of the last refresh for an unknown kid
 }
+
+// minMissRefresh is how often a token naming an unknown kid may make this
+// replica re-read the store: often enough to pick up another replica's new
+// key at once, rarely enough that a flood of random kids costs nothing.
+const minMissRefresh = time.Second
 
 func newProvider(m *Manager) *provider {
 	return &provider{m: m, hashing: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}

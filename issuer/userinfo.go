@@ -112,6 +112,10 @@ func (p *provider) publishedKey(ctx context.Context, kid string) (lifecycle.Key,
 	if k, c := find(); c != nil {
 		return k, c
 	}
+	now, last := p.m.Now().UnixNano(), p.lastMissRefresh.Load()
+	if now-last < int64(minMissRefresh) || !p.lastMissRefresh.CompareAndSwap(last, now) {
+		return lifecycle.Key{}, nil // refreshed a moment ago: the kid is unknown
+	}
 	if err := p.m.Refresh(ctx); err != nil {
 		p.log().Warn("refresh for an unknown kid failed", "err", err)
 	}
