@@ -187,7 +187,7 @@ func (m *Manager) update(ctx context.Context, actor string, plan planFunc) ([]li
 		var fresh *keys.Material
 		var sealed []byte
 		if needsKey(first) {
-			if fresh, err = keys.Generate(m.cfg.KeySpec, m.cfg.Issuer, now, m.cfg.Policy.CertificateDuration, nil); err != nil {
+			if fresh, err = keys.Generate(m.cfg.KeySpec, m.cfg.Issuer, now.Add(-m.cfg.Policy.ClockSkew), now.Add(m.cfg.Policy.CertificateDuration), nil); err != nil {
 				return nil, err
 			}
 			if sealed, err = m.cfg.Sealer.SealPrivate(fresh.Key.KID, fresh.Key.Cert, fresh.Signer); err != nil {

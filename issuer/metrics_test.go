@@ -56,3 +56,14 @@ func TestSignOnEndpointsNamedInMetadataSayNotImplemented(t *testing.T) {
 		}
 	}
 }
+
+// TestNewKeysAreBackdatedByClockSkew: a replica whose clock is behind by up
+// to the clock skew can sign with a key made a moment ago.
+func TestNewKeysAreBackdatedByClockSkew(t *testing.T) {
+	m, _, _ := newTestServer(t, "")
+	p := m.Policy()
+	k := m.Snapshot().Primary
+	if !k.NotBefore.Equal(start.Add(-p.ClockSkew)) || !k.NotAfter.Equal(start.Add(p.CertificateDuration)) {
+		t.Fatalf("validity %s..%s, want %s..%s", k.NotBefore, k.NotAfter, start.Add(-p.ClockSkew), start.Add(p.CertificateDuration))
+	}
+}

@@ -85,10 +85,13 @@ type Material struct {
 }
 
 // Generate makes a new key pair of spec and a self-signed certificate valid
-// from now for d, named after subject (usually the issuer's host). The kid
+// from notBefore to notAfter (whole seconds), named after subject (usually
+// the issuer's URL). Callers backdate notBefore by the clock skew they
+// tolerate, so a replica whose clock is a little behind can sign with a key
+// made a moment ago. The kid
 // is the RFC 7638 JWK thumbprint of the public key, so it is fresh whenever
 // the key material is.
-func Generate(spec Spec, subject string, now time.Time, d time.Duration, random io.Reader) (*Material, error) {
+func Generate(spec Spec, subject string, notBefore, notAfter time.Time, random io.Reader) (*Material, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
@@ -112,12 +115,15 @@ func Generate(spec Spec, subject string, now time.Time, d time.Duration, random 
 	if err != nil {
 		return nil, err
 	}
-	notBefore := now.UTC().Truncate(time.Second)
+	notBefore, notAfter = notBefore.UTC().Truncate(time.Second), notAfter.UTC().Truncate(time.Second)
+	if !notAfter.After(notBefore) {
+		return nil, fmt.Errorf("generate %s key: validity %s..%s is empty", spec, notBefore, notAfter)
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: "keyroll token signing - " + subject, Organization: []string{"keyroll"}},
 		NotBefore:             notBefore,
-		NotAfter:              notBefore.Add(d),
+		NotAfter:              notAfter,
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
 	}
