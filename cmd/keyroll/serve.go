@@ -149,7 +149,11 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 	srv := issuer.NewServer(m, issuer.ServerOptions{AdminToken: token, Gatherer: reg})
 	printStartup(e, m, cfg, token != "")
 
-	go m.Run(ctx)
+	// The rotation loop stops, and is waited for, before the store closes.
+	loopCtx, stopLoop := context.WithCancel(ctx)
+	loopDone := make(chan struct{})
+	go func() { m.Run(loopCtx); close(loopDone) }()
+	defer func() { stopLoop(); <-loopDone }()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
