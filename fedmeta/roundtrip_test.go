@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -254,5 +255,25 @@ func TestSignForeignDocument(t *testing.T) {
 		if ok, out := xmlsec1Verify(t, bin, signed, cert); !ok {
 			t.Errorf("xmlsec1 rejects the re-signed AD FS document:\n%s", out)
 		}
+	}
+}
+
+// TestVerifyBoundsPinnedTries: a caller that pins many certificates (say,
+// every one a hostile document lists) costs at most MaxPinnedTries passes
+// when KeyInfo names none of them, and still finds a signer KeyInfo names.
+func TestVerifyBoundsPinnedTries(t *testing.T) {
+	var pins []*x509.Certificate
+	for i := 0; i < 40; i++ {
+		_, c := newKey(t, kindP256, fmt.Sprintf("pin-%d", i))
+		pins = append(pins, c)
+	}
+	key, cert := newKey(t, kindP256, "attacker")
+	_, err := Verify(signedDoc(t, key, cert), pins)
+	if !errors.Is(err, ErrUntrustedSigner) || !strings.Contains(err.Error(), fmt.Sprintf("first %d of 40", MaxPinnedTries)) {
+		t.Fatalf("err = %v, want ErrUntrustedSigner after %d tries", err, MaxPinnedTries)
+	}
+	signerKey, signer := newKey(t, kindP256, "pin-30")
+	if got, err := Verify(signedDoc(t, signerKey, signer), pins); err != nil || !got.Equal(signer) {
+		t.Fatalf("signer pinned at position 30 and named by KeyInfo: %v", err)
 	}
 }

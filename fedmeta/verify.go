@@ -85,8 +85,16 @@ func sigValueToDER(sig *etree.Element) error {
 	return fmt.Errorf("%w: ECDSA SignatureValue: %v", ErrInvalidSignature, err)
 }
 
+// MaxPinnedTries bounds how many pinned certificates Verify tries when the
+// signature's KeyInfo names none of them. Each try canonicalises and digests
+// the whole document, so a document listing thousands of certificates (all
+// pinned by a caller that trusts the document's own) must not cost thousands
+// of passes. Real metadata lists a handful.
+const MaxPinnedTries = 16
+
 // tryPinned verifies with the pinned certificate KeyInfo names or, if it
-// names none that is pinned, with each pinned certificate in turn.
+// names none that is pinned, with each pinned certificate in turn, up to
+// MaxPinnedTries.
 func tryPinned(root *etree.Element, named *x509.Certificate, trusted []*x509.Certificate) (*x509.Certificate, error) {
 	candidates, matched := trusted, false
 	for _, c := range trusted {
@@ -94,6 +102,10 @@ func tryPinned(root *etree.Element, named *x509.Certificate, trusted []*x509.Cer
 			candidates, matched = []*x509.Certificate{c}, true
 			break
 		}
+	}
+	truncated := len(candidates) > MaxPinnedTries
+	if truncated {
+		candidates = candidates[:MaxPinnedTries]
 	}
 	var sigErr error
 	for _, c := range candidates {
@@ -111,14 +123,18 @@ func tryPinned(root *etree.Element, named *x509.Certificate, trusted []*x509.Cer
 		}
 		sigErr = fmt.Errorf("signature value does not verify under pinned certificate %s: %v", Thumbprint(c), err)
 	}
+	tried := fmt.Sprintf("none of the %d pinned certificates", len(trusted))
+	if truncated {
+		tried = fmt.Sprintf("none of the first %d of %d pinned certificates (KeyInfo names none of them)", MaxPinnedTries, len(trusted))
+	}
 	switch {
 	case matched:
 		return nil, fmt.Errorf("%w: %v", ErrInvalidSignature, sigErr)
 	case named != nil:
-		return nil, fmt.Errorf("%w: KeyInfo names certificate %s (%s), and the signature verifies under none of the %d pinned certificates",
-			ErrUntrustedSigner, Thumbprint(named), named.Subject, len(trusted))
+		return nil, fmt.Errorf("%w: KeyInfo names certificate %s (%s), and the signature verifies under %s",
+			ErrUntrustedSigner, Thumbprint(named), named.Subject, tried)
 	}
-	return nil, fmt.Errorf("%w: the signature verifies under none of the %d pinned certificates", ErrUntrustedSigner, len(trusted))
+	return nil, fmt.Errorf("%w: the signature verifies under %s", ErrUntrustedSigner, tried)
 }
 
 func validateWith(root *etree.Element, cert *x509.Certificate) error {
