@@ -30,11 +30,21 @@ func (t *apiTester) test(ctx context.Context, k issuer.KeyInfo) (Outcome, Eviden
 	if kid != k.KID {
 		return Undecided, Evidence{TokenKID: kid, Error: fmt.Sprintf("the issuer signed the token with kid %q, not the pinned key's %q", kid, k.KID)}, nil
 	}
+	return t.call(ctx, tok.AccessToken)
+}
+
+// call calls the API with token as a bearer token (none when empty) and
+// says what the answer means. Only cancellation is an error.
+func (t *apiTester) call(ctx context.Context, token string) (Outcome, Evidence, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.url, nil)
 	if err != nil {
 		return Undecided, Evidence{Error: err.Error()}, nil
 	}
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	kid := ""
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+		kid = tokenKID(token)
+	}
 	resp, err := t.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -39,6 +39,16 @@ type Config struct {
 	Expect string
 	// FreshKey also tests a brand-new transient key (refresh on unknown key).
 	FreshKey bool
+	// RefreshWait is how long the drill waits, when the application rejects
+	// the fresh key, before it tests that key once more: correct relying
+	// parties throttle refreshes on an unknown key (keyroll's verify library
+	// for 5 minutes by default), so one that refreshed shortly before the
+	// drill rejects a new key until the throttle window ends. 0: the default,
+	// 5m10s; negative: retry at once.
+	RefreshWait time.Duration
+	// After waits for the refresh throttle window; nil: time.After. Tests
+	// inject a timer that fires at once.
+	After func(time.Duration) <-chan time.Time
 	// User and Password are the test user for web mode; with User empty the
 	// drill creates a temporary user and deletes it afterwards.
 	User, Password string
@@ -58,6 +68,10 @@ type Config struct {
 	// when the drill's was cancelled (default 30 s).
 	CleanupTimeout time.Duration
 }
+
+// DefaultRefreshWait is [Config.RefreshWait]'s default: the verify
+// library's default refresh throttle (5 minutes) and some slack.
+const DefaultRefreshWait = 5*time.Minute + 10*time.Second
 
 // ErrConfig marks a Config the drill cannot run with.
 var ErrConfig = errors.New("drill: invalid configuration")
@@ -104,6 +118,15 @@ func (c *Config) defaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	switch {
+	case c.RefreshWait == 0:
+		c.RefreshWait = DefaultRefreshWait
+	case c.RefreshWait < 0:
+		c.RefreshWait = 0
+	}
+	if c.After == nil {
+		c.After = time.After
 	}
 	if c.CleanupTimeout <= 0 {
 		c.CleanupTimeout = 30 * time.Second

@@ -17,7 +17,13 @@
 //     pinned key's kid and calls the URL with "Authorization: Bearer". 2xx is
 //     accepted, 401 and 403 rejected (status, WWW-Authenticate and the first
 //     200 bytes of the body are the evidence); any other status or a
-//     network error leaves that test undecided.
+//     network error leaves that test undecided. Before the key tests the
+//     drill makes two control calls ([Report.Controls]): the URL without a
+//     token, and with the application's token (same claims) re-signed by a
+//     throwaway key of the same algorithm family that the issuer never
+//     published, under a random kid. An API that accepts either, or does
+//     not clearly refuse it (401, 403), would accept any key too: the key
+//     tests prove nothing.
 //   - Web mode ([Config.Web]): a fresh browser session (its own cookie jar)
 //     opens the URL and follows redirects itself, recording every hop,
 //     through keyroll's sign-in form with a test user and back to the
@@ -37,7 +43,12 @@
 // With [Config.FreshKey] the drill then publishes a brand-new transient key,
 // as an emergency rollover would, pins the application to it and tests it:
 // an application that does not refresh its keys when a token names an
-// unknown one rejects it.
+// unknown one rejects it. Correct applications throttle those refreshes
+// (keyroll's verify library to one per 5 minutes by default), and the
+// unknown-key control may just have spent one, so a rejected fresh key is
+// tested once more after [Config.RefreshWait] (5m10s by default), the key
+// still published and the application still pinned to it; only a second
+// rejection counts. [Result.Earlier] holds the first attempt's evidence.
 //
 // # Verdict
 //
@@ -48,14 +59,17 @@
 // before its retirement until it is unpublished, and a rejected fresh key
 // means an emergency rollover would break sign-in at once. All accepted is
 // [Ready] (0). Otherwise the drill could not decide: [Inconclusive] (some
-// test undecided), [Interrupted] (the context was cancelled; a partial run
+// test undecided, or an API that did not refuse both control calls),
+// [Interrupted] (the context was cancelled; a partial run
 // is never a verdict, whatever it found) or [Failed] (it could not start, or
-// the test user could not sign in), all exit code 2.
+// the test user could not sign in, or it panicked: [ErrPanic]), all exit
+// code 2.
 //
 // # Cleanup
 //
-// Whatever happens — success, failure, error, or cancellation of the
-// context (Ctrl-C) — Run puts back exactly the application's previous
+// Whatever happens — success, failure, error, a panic, or cancellation of
+// the context (Ctrl-C), even while waiting for the refresh throttle — Run
+// puts back exactly the application's previous
 // override (none, or the key it had, even one no longer published),
 // withdraws its transient key (or, when the answer to its publication was
 // lost, any transient key that appeared since the drill started) and

@@ -40,12 +40,27 @@ func Run(ctx context.Context, cfg Config) *Report {
 	}
 	err := cfg.check()
 	if err == nil {
-		err = r.drill(ctx)
-		r.cleanup(ctx)
+		err = r.guarded(ctx)
 	}
 	r.rep.decide(ctx, err)
 	r.rep.Finished = cfg.Now().UTC()
 	return r.rep
+}
+
+// ErrPanic: the drill panicked; it cleaned up and reports [Failed].
+var ErrPanic = errors.New("internal error")
+
+// guarded drills and then always cleans up, even when the drill panics: a
+// panic becomes an [ErrPanic] error.
+func (r *run) guarded(ctx context.Context) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.say("panic: %v\n", p)
+			err = fmt.Errorf("%w: %s", ErrPanic, printable(fmt.Sprint(p), 300))
+		}
+		r.cleanup(ctx)
+	}()
+	return r.drill(ctx)
 }
 
 func (r *run) say(format string, args ...any) { fmt.Fprintf(r.cfg.Progress, format, args...) }
@@ -85,8 +100,9 @@ func (r *run) start(ctx context.Context) error {
 		r.say("drill: note: no next key is published, so the next rollover cannot be tested (keyroll keys rotate publishes one)\n")
 	}
 	if r.cfg.API != "" {
-		r.tester = &apiTester{admin: r.cfg.Admin, app: r.cfg.App, url: r.cfg.API, hc: noRedirects(r.cfg.HTTP, nil)}
-		return nil
+		t := &apiTester{admin: r.cfg.Admin, app: r.cfg.App, url: r.cfg.API, hc: noRedirects(r.cfg.HTTP, nil)}
+		r.tester = t
+		return r.controls(ctx, t)
 	}
 	return r.startWeb(ctx)
 }
@@ -182,7 +198,37 @@ func (r *run) testFresh(ctx context.Context) error {
 	}
 	r.fresh = k
 	r.say("%s (withdrawn after the drill)\n", k.Thumbprint)
-	return r.testKey(ctx, *k, "fresh")
+	n := len(r.rep.Results)
+	if err := r.testKey(ctx, *k, "fresh"); err != nil || len(r.rep.Results) == n {
+		return err
+	}
+	return r.retryFresh(ctx, &r.rep.Results[n])
+}
+
+// retryFresh tests a rejected fresh key once more after the application's
+// refresh throttle window, with the override still pinned to it: a correct
+// application that refreshed its keys shortly before (even for the
+// drill's own control call) rejects an unknown key until then.
+func (r *run) retryFresh(ctx context.Context, res *Result) error {
+	if res.Outcome != Rejected {
+		return nil
+	}
+	r.say("fresh key rejected; waiting %v for the application's refresh throttle, then retrying … ", r.cfg.RefreshWait)
+	select {
+	case <-ctx.Done():
+		r.say("interrupted\n")
+		return ctx.Err()
+	case <-r.cfg.After(r.cfg.RefreshWait):
+	}
+	outcome, ev, err := r.tester.test(ctx, *r.fresh)
+	if err != nil {
+		r.say("stopped: %v\n", err)
+		return err
+	}
+	res.Earlier = append(res.Earlier, res.Evidence)
+	res.record(outcome, ev)
+	r.say("%s\n", res.Line())
+	return nil
 }
 
 // Abbrev shortens a thumbprint for people: 3A38…049B.

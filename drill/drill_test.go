@@ -82,10 +82,11 @@ func TestDrillStartupJWKS(t *testing.T) {
 	}
 	fresh := rep.Results[2]
 	if rep.Reason != "does not refresh on an unknown key: an emergency rollover would make it refuse every token at once" ||
-		fresh.Evidence.Status != 401 || len(fresh.Thumbprint) != 40 {
+		fresh.Evidence.Status != 401 || len(fresh.Thumbprint) != 40 || len(fresh.Earlier) != 1 || fresh.Earlier[0].Status != 401 {
 		t.Errorf("reason %q, fresh result %+v", rep.Reason, fresh)
 	}
 	contains(t, "progress", progress, "publishing a fresh transient key … "+fresh.Thumbprint,
+		"fresh key rejected; waiting 5m10s for the application's refresh throttle, then retrying … rejected (401)",
 		"cleanup: restored application startup-api: override "+prev, "cleanup: withdrew the fresh transient key "+fresh.Thumbprint)
 	e.clean(t, "startup-api", prev)
 }
@@ -110,6 +111,14 @@ func TestDrillLibraryAPI(t *testing.T) {
 		}
 		if got := outcomes(rep); !slices.Equal(got, want) {
 			t.Fatalf("fresh %v: results %v", fresh, got)
+		}
+		for _, c := range rep.Controls {
+			if c.Outcome != drill.Rejected || c.Evidence.Status != 401 {
+				t.Errorf("control %s: %+v", c.Name, c)
+			}
+		}
+		if len(rep.Controls) != 2 {
+			t.Errorf("controls %+v", rep.Controls)
 		}
 		contains(t, "the reason", rep.Reason, "accepts every published key (next, primary, retired)")
 		if fresh {

@@ -108,11 +108,22 @@ func (e *env) run(t *testing.T, ctx context.Context, cfg drill.Config) (*drill.R
 		cfg.Admin = e.admin
 	}
 	cfg.Progress = &progress
+	if cfg.After == nil {
+		cfg.After = immediately
+	}
 	rep := drill.Run(ctx, cfg)
 	if rep.Finished.Before(rep.Started) {
 		t.Errorf("report finished %v before it started %v", rep.Finished, rep.Started)
 	}
 	return rep, progress.String()
+}
+
+// immediately is a Config.After that fires at once: tests never wait for
+// the refresh throttle window.
+func immediately(time.Duration) <-chan time.Time {
+	c := make(chan time.Time, 1)
+	c <- time.Now()
+	return c
 }
 
 // clean checks what every drill must leave behind: the application's

@@ -47,6 +47,9 @@ type Result struct {
 	Outcome     Outcome    `json:"result"`
 	Accepted    *bool      `json:"accepted"` // null when undecided
 	Evidence    Evidence   `json:"evidence"`
+	// Earlier is the evidence of earlier attempts: a fresh key rejected at
+	// first is tested again after the refresh throttle window.
+	Earlier []Evidence `json:"earlier_attempts,omitempty"`
 }
 
 func newResult(k issuer.KeyInfo, role string) Result {
@@ -81,8 +84,11 @@ type Report struct {
 	PreviousOverride string    `json:"previous_override"`
 	Started          time.Time `json:"started"`
 	Finished         time.Time `json:"finished"`
-	Results          []Result  `json:"results"`
-	Verdict          Verdict   `json:"verdict"`
+	// Controls are the requests the API must refuse (API mode) for its
+	// acceptance of a key to mean anything.
+	Controls []Control `json:"controls,omitempty"`
+	Results  []Result  `json:"results"`
+	Verdict  Verdict   `json:"verdict"`
 	// Reason explains the verdict in one line; Reasons holds its parts,
 	// most urgent first.
 	Reason  string   `json:"reason"`
@@ -121,6 +127,10 @@ func (r *Report) ExitCode() int {
 // the drill, if any.
 func (r *Report) decide(ctx context.Context, stop error) {
 	rejected, undecided := r.findings()
+	control := r.controlReason()
+	if control != "" && len(rejected) > 0 {
+		undecided = append(undecided, control)
+	}
 	switch {
 	case ctx.Err() != nil || errors.Is(stop, context.Canceled) || errors.Is(stop, context.DeadlineExceeded):
 		r.Verdict = Interrupted
@@ -129,6 +139,8 @@ func (r *Report) decide(ctx context.Context, stop error) {
 		r.Verdict, r.Reasons = Failed, []string{"the drill could not run: " + stop.Error()}
 	case len(rejected) > 0:
 		r.Verdict, r.Reasons = NotReady, append(rejected, undecided...)
+	case control != "":
+		r.Verdict, r.Reasons = Inconclusive, append([]string{control}, undecided...)
 	case len(undecided) > 0:
 		r.Verdict, r.Reasons = Inconclusive, undecided
 	default:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/keyroll/keyroll/drill"
 )
@@ -12,7 +13,7 @@ func init() {
 	register(&command{
 		name:    "drill",
 		summary: "test whether an application survives a key rollover (pin it to each key, test, restore)",
-		usage: `Usage: keyroll drill --app APP (--api URL | --web URL) [--fresh-key]
+		usage: `Usage: keyroll drill --app APP (--api URL | --web URL) [--fresh-key [--refresh-wait D]]
                     [--user NAME --password-stdin] [--expect TEXT] [--json] [--server URL]
 
 The rollover readiness drill: what UpdateThumbprint-RollForward, a sign-in
@@ -24,7 +25,12 @@ and records whether it accepted or rejected the key, with the HTTP evidence.
 --api URL: the application is a web API. The issuer mints the application a
   token (as client_credentials would) and the drill calls URL with it as
   "Authorization: Bearer". 2xx is accepted, 401 or 403 rejected; anything
-  else, or a network error, leaves that key undecided.
+  else, or a network error, leaves that key undecided. First, two control
+  calls: URL without a token, and with the application's token re-signed by
+  a throwaway key the issuer never published (random kid). Unless the API
+  refuses both (401, 403), an acceptance proves nothing, so the verdict is
+  at best inconclusive (exit 2): "the API accepts requests without a valid
+  token". The controls are shown with the results.
 --web URL: the application signs users in. A fresh browser session (its own
   cookies) opens URL, follows every redirect, signs in on keyroll's page and
   must end signed in on URL itself: 2xx there, containing --expect TEXT if
@@ -34,7 +40,13 @@ and records whether it accepted or rejected the key, with the HTTP evidence.
   default a temporary user the drill creates and deletes.
 --fresh-key: also publish a brand-new transient key, as an emergency
   rollover would, and test it: an application that does not refresh its keys
-  when a token names an unknown one rejects it. The key is withdrawn after.
+  when a token names an unknown one rejects it. Correct applications
+  throttle such refreshes (keyroll's verify library: 5 minutes; Microsoft's
+  libraries similarly), and the unknown-key control call may just have
+  spent one, so a rejected fresh key is tested once more after
+  --refresh-wait D (default 5m10s; 0 retries at once), the key still
+  published and the application still pinned to it. Only a second rejection
+  is NOT READY. The key is withdrawn after.
 
 Whatever happens (success, failure, error, Ctrl-C) the drill then restores
 the application's previous override exactly, withdraws its transient key and
@@ -47,8 +59,8 @@ the verdict, the reason, the cleanup, and RFC 3339 times).
 
 Exit codes: 0 ready (every key accepted), 1 not ready (some key rejected,
 even if others were undecided), 2 the drill could not run or decide
-(unknown application, undecided tests, interrupted), or left something
-behind.
+(unknown application, undecided tests, an API that takes requests without
+a valid token, interrupted), or left something behind.
 
 Examples:
   keyroll drill --app payroll-api --api https://payroll.example.com/api/health
@@ -65,6 +77,7 @@ type drillFlags struct {
 	clientFlags
 	app, api, web, user, expect string
 	fresh, passwordStdin, json  bool
+	refreshWait                 time.Duration
 }
 
 func runDrill(ctx context.Context, e *env, args []string) int {
@@ -76,6 +89,7 @@ func runDrill(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&f.api, "api", "", "`URL` of the web API to call with a bearer token")
 	fs.StringVar(&f.web, "web", "", "`URL` the application signs users in to")
 	fs.BoolVar(&f.fresh, "fresh-key", false, "also publish and test a brand-new transient key (refresh on unknown key)")
+	durationFlag(fs, &f.refreshWait, "refresh-wait", drill.DefaultRefreshWait, "with --fresh-key: how long to wait for the application's refresh throttle before testing a rejected fresh key again (0: at once)")
 	fs.StringVar(&f.user, "user", "", "test user `NAME` for --web (default: a temporary user)")
 	fs.BoolVar(&f.passwordStdin, "password-stdin", false, "read --user's password from the first line of standard input")
 	fs.StringVar(&f.expect, "expect", "", "`TEXT` the final page must contain (--web)")
@@ -88,7 +102,10 @@ func runDrill(ctx context.Context, e *env, args []string) int {
 		return usageErr(e, c, msg)
 	}
 	cfg := drill.Config{Admin: f.client(e), App: f.app, API: f.api, Web: f.web, Expect: f.expect,
-		FreshKey: f.fresh, User: f.user, Progress: e.stderr}
+		FreshKey: f.fresh, RefreshWait: f.refreshWait, User: f.user, Progress: e.stderr}
+	if f.refreshWait == 0 {
+		cfg.RefreshWait = -1 // at once; 0 in a Config is the default
+	}
 	if f.passwordStdin {
 		pw, err := readPassword(e.stdin)
 		if err != nil {
@@ -117,6 +134,8 @@ func (f *drillFlags) check(pos []string) string {
 		return "give exactly one of --api URL and --web URL"
 	case f.web == "" && (f.user != "" || f.expect != "" || f.passwordStdin):
 		return "--user, --password-stdin and --expect apply to --web only"
+	case f.refreshWait < 0:
+		return "--refresh-wait must not be negative"
 	case (f.user != "") != f.passwordStdin:
 		return "--user NAME and --password-stdin go together (without them the drill makes a temporary user)"
 	}
@@ -125,8 +144,11 @@ func (f *drillFlags) check(pos []string) string {
 
 // printDrill writes the result table and the verdict for people.
 func printDrill(e *env, rep *drill.Report) {
-	if len(rep.Results) > 0 {
+	if len(rep.Results)+len(rep.Controls) > 0 {
 		t := newTable(e.stdout, "KEY", "STATE", "THUMBPRINT", "RESULT", "EVIDENCE")
+		for _, c := range rep.Controls {
+			t.row("-", "control: "+c.Name, "-", string(c.Outcome), c.Evidence.Summary())
+		}
 		for _, r := range rep.Results {
 			kid, tp := r.KID, r.Thumbprint
 			if kid == "" {

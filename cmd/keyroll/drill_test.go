@@ -174,7 +174,7 @@ func TestDrillCLIInterrupted(t *testing.T) {
 	var calls atomic.Int32
 	lib := drilltest.LibraryAPI(v)
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if calls.Add(1) == 3 {
+		if calls.Add(1) == 5 { // after the 2 control calls, the next and the primary key
 			cancel()
 		}
 		lib.ServeHTTP(w, r)
@@ -211,15 +211,47 @@ func TestDrillCLIUsage(t *testing.T) {
 		{"", []string{"--app", "x", "--api", "http://a/", "extra"}, `unexpected argument "extra"`},
 		{"", []string{"--app", "nope", "--api", "http://127.0.0.1:9/"}, `FAILED: the drill could not run: application nope: store: not found: no application is named "nope"`},
 		{"", []string{"--app", "x", "--api", "not a url"}, "is not an absolute http or https URL"},
+		{"", []string{"--app", "x", "--api", "http://a/", "--fresh-key", "--refresh-wait", "-1s"}, "--refresh-wait must not be negative"},
+		{"", []string{"--app", "x", "--api", "http://a/", "--fresh-key", "--refresh-wait", "soon"}, `"soon" is not a duration`},
 	} {
 		out, errs, code := runIn(t, c.stdin, append([]string{"drill", "--server", s.url}, c.args...)...)
 		if code != 2 || !strings.Contains(out+errs, c.says) {
 			t.Errorf("%v: exit %d, want 2 saying %q\n%s%s", c.args, code, c.says, out, errs)
 		}
 	}
-	if out, _, code := runIn(t, "", "drill", "-h"); code != 0 || !strings.Contains(out, "Exit codes: 0 ready") {
+	if out, _, code := runIn(t, "", "drill", "-h"); code != 0 || !strings.Contains(out, "Exit codes: 0 ready") || !strings.Contains(out, "--refresh-wait D (default 5m10s") {
 		t.Errorf("drill -h: %d\n%s", code, out)
 	}
+}
+
+// TestDrillCLIControls: an API that accepts every request is inconclusive
+// (exit 2) with the control calls in the table; --refresh-wait 0 retries a
+// rejected fresh key at once.
+func TestDrillCLIControls(t *testing.T) {
+	s := appServer(t)
+	if _, errs, code := runIn(t, "", "apps", "create", "open-api", "--audience", "api://open", "--server", s.url); code != 0 {
+		t.Fatal(errs)
+	}
+	open := httptest.NewServer(drilltest.Open())
+	defer open.Close()
+	out, errs, code := runIn(t, "", "drill", "--app", "open-api", "--api", open.URL, "--server", s.url)
+	if code != 2 || !strings.Contains(out, "INCONCLUSIVE: the API accepts requests without a valid token (HTTP 200 with no token, ") ||
+		!strings.Contains(out, "control: no token") || !strings.Contains(out, "control: unknown key") {
+		t.Fatalf("exit %d, want 2\n%s\n%s", code, out, errs)
+	}
+	drillClean(t, s.url, "open-api", "")
+
+	check, err := drilltest.Startup(context.Background(), s.url, "api://open")
+	if err != nil {
+		t.Fatal(err)
+	}
+	startup := httptest.NewServer(drilltest.API(check))
+	defer startup.Close()
+	out, errs, code = runIn(t, "", "drill", "--app", "open-api", "--api", startup.URL, "--fresh-key", "--refresh-wait", "0", "--server", s.url)
+	if code != 1 || !strings.Contains(errs, "fresh key rejected; waiting 0s for the application's refresh throttle, then retrying … rejected (401)") {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errs)
+	}
+	drillClean(t, s.url, "open-api", "")
 }
 
 // TestDrillCLILeftovers: what the cleanup left is printed with the fix to
