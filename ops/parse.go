@@ -70,6 +70,21 @@ type Published struct {
 	ValidUntil time.Time
 }
 
+// SkippedSigning returns the keys the parser left out that are published
+// for signing (weak, alg mismatch, kid shared by different keys, malformed,
+// ...), with why. Keys published for another use (encryption) are not
+// signing keys and are left out of it. A relying party that copies the
+// published set, or a check of what it trusts, cannot account for these.
+func (p *Published) SkippedSigning() []error {
+	var out []error
+	for _, err := range p.Skipped {
+		if !errors.Is(err, jwk.ErrNotForSigning) {
+			out = append(out, err)
+		}
+	}
+	return out
+}
+
 // Detect says what kind of document data is, from its content.
 func Detect(data []byte) (Kind, error) {
 	d := trimDoc(data)

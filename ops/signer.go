@@ -1,7 +1,9 @@
 package ops
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/keyroll/keyroll/lifecycle"
@@ -12,10 +14,36 @@ import (
 type SignerGuess struct {
 	Index  int    // into Published.Keys; -1 when unknown
 	Method string // how it was chosen, in words for the operator
+	// Estimate is true when Index is only a guess from AD FS's thresholds:
+	// the provider may well sign with another key. Only a hint or a
+	// verified metadata signature makes the signer known for certain.
+	Estimate bool
 }
 
-// Known reports whether a signer was identified.
+// Known reports whether a signer was identified, for certain or by estimate.
 func (g SignerGuess) Known() bool { return g.Index >= 0 }
+
+// Certain reports whether the signer is known rather than estimated: it was
+// named (--signer) or it verified the signed metadata document.
+func (g SignerGuess) Certain() bool { return g.Known() && !g.Estimate }
+
+// ErrSignerNotPublished: a key named as the signer (--signer) is not among
+// the published keys.
+var ErrSignerNotPublished = errors.New("the key named as the signer is not published")
+
+// CheckHint returns an error wrapping ErrSignerNotPublished, listing the
+// published kids, when hint is given but names no published key.
+func (p *Published) CheckHint(hint string) error {
+	if hint == "" || p.Find(hint) >= 0 {
+		return nil
+	}
+	kids := make([]string, 0, len(p.Keys))
+	for _, k := range p.Keys {
+		kids = append(kids, k.KID)
+	}
+	return fmt.Errorf("--signer %q: %w by %s (give a kid, SHA-1 or SHA-256 thumbprint, or RFC 7638 thumbprint of one of: %s)",
+		hint, ErrSignerNotPublished, p.Location, strings.Join(kids, ", "))
+}
 
 // Signer estimates the key that signs now. In order:
 //
@@ -28,7 +56,9 @@ func (g SignerGuess) Known() bool { return g.Index >= 0 }
 //     published (NotBefore) at least pol.PromotionThreshold ago; when every
 //     valid certificate is younger, the oldest of them.
 //
-// Keys without certificate dates (a bare JWKS) leave the signer unknown.
+// Only 1 and 2 are knowledge; 3 is marked Estimate. Keys without
+// certificate dates (a bare JWKS) leave the signer unknown. A hint that
+// names no published key leaves it unknown too; see CheckHint.
 func (p *Published) Signer(pol lifecycle.Policy, now time.Time, hint string) SignerGuess {
 	if hint != "" {
 		if i := p.Find(hint); i >= 0 {
@@ -67,9 +97,9 @@ func byThresholds(keys []Key, pol lifecycle.Policy, now time.Time) SignerGuess {
 	case !dated:
 		return SignerGuess{Index: -1, Method: "unknown: the keys carry no certificate dates"}
 	case best >= 0:
-		return SignerGuess{Index: best, Method: method}
+		return SignerGuess{Index: best, Method: method, Estimate: true}
 	case oldest >= 0:
-		return SignerGuess{Index: oldest, Method: "estimate: every valid certificate is younger than the promotion threshold; the oldest of them"}
+		return SignerGuess{Index: oldest, Method: "estimate: every valid certificate is younger than the promotion threshold; the oldest of them", Estimate: true}
 	}
 	return SignerGuess{Index: -1, Method: "unknown: every published certificate has expired"}
 }

@@ -21,7 +21,7 @@ publishes, key by key, and gives a verdict:
 
   OK       (exit 0) every published key that may sign is trusted
   AT RISK  (exit 1) a published key is not trusted; it may sign from the date shown
-  BROKEN   (exit 2) the key that signs now is not trusted, or no trusted key is published
+  BROKEN   (exit 2) the key known to sign now is not trusted, or no trusted key is published
   (exit 3) the check could not be made
 
 What the relying party trusts: thumbprints given as arguments or --thumbprint,
@@ -30,10 +30,14 @@ colon-separated, one or more per line, # comments), a PEM bundle or .cer, a
 Web.config (ValidatingIssuerNameRegistry or
 ConfigurationBasedIssuerNameRegistry), or a JWKS or metadata snapshot.
 
-Which key signs now: the one that signed the provider's metadata; else, by AD
-FS's thresholds, the newest certificate published at least the promotion
-threshold ago; --signer KID names it (e.g. from a recent token's header).
-Keys without certificates (a bare JWKS) give no estimate.
+Which key signs now is known only when --signer KID names it (e.g. from a
+recent token's header; a KID that is not published is an error, exit 3) or
+when it signed the provider's metadata (signature verified). Otherwise it is
+estimated by AD FS's thresholds (the newest certificate published at least
+the promotion threshold ago), and an untrusted estimated signer gives AT RISK,
+not BROKEN. Keys without certificates (a bare JWKS) give no estimate. A
+published signing key keyroll skipped (weak, alg mismatch, shared kid) cannot
+be checked and gives at least AT RISK.
 
 Examples:
   keyroll trust check --adfs adfs.contoso.com --trusted Web.config
@@ -77,6 +81,9 @@ func runTrustCheck(ctx context.Context, e *env, args []string) int {
 	}
 	p, err := sf.load(ctx, src)
 	if err != nil {
+		return opsCouldNot(e, c, err)
+	}
+	if err := p.CheckHint(*signer); err != nil {
 		return opsCouldNot(e, c, err)
 	}
 	r := trust.Check(p, anchors, trust.Options{Policy: pf.policy, Now: at, Signer: *signer})

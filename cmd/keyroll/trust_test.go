@@ -123,3 +123,29 @@ func TestOwnIssuerEndToEnd(t *testing.T) {
 		t.Fatalf("after sync: exit %d\n%s", code, out)
 	}
 }
+
+// TestTrustCheckEstimateIsAtMostAtRisk: on a JWKS nothing says which key
+// signs, so the AD FS estimate (the newest key) being untrusted is AT RISK,
+// said to be an estimate; --signer naming it makes it BROKEN.
+func TestTrustCheckEstimateIsAtMostAtRisk(t *testing.T) {
+	jwks := fixtures.Path(t, "jwks/entra-common-discovery-keys-2020.json")
+	args := []string{"trust", "check", jwks, "SsZsBNhZcF3Q9S4trpQBTByNRRI", "M6pX7RHoraLsprfJeRCjSxuURhc", "--at", "2020-06-20"}
+	out, stderr, code := opsRun(t, args...)
+	if code != int(trust.AtRisk) || !strings.Contains(out, "estimate") {
+		t.Errorf("estimate: exit %d %s\n%s", code, stderr, out)
+	}
+	out, stderr, code = opsRun(t, append(args, "--signer", "huN95IvPfehq34GzBDZ1GXGirnM")...)
+	if code != int(trust.Broken) || !strings.Contains(out, "the key that signs now") {
+		t.Errorf("named signer: exit %d %s\n%s", code, stderr, out)
+	}
+}
+
+// TestTrustCheckUnknownSigner: a --signer that names no published key is
+// "could not check", with a message saying so.
+func TestTrustCheckUnknownSigner(t *testing.T) {
+	md := fixtures.Path(t, entraCommonMD)
+	_, stderr, code := opsRun(t, "trust", "check", md, entraSigner, "--signer", "no-such-kid", "--at", "2026-02-06")
+	if code != exitCouldNotCheck || !strings.Contains(stderr, `--signer "no-such-kid"`) || !strings.Contains(stderr, "not published") {
+		t.Errorf("exit %d %q", code, stderr)
+	}
+}

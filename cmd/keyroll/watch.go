@@ -109,6 +109,9 @@ func newWatcher(e *env, sf *opsSourceFlags, pos []string, f watchFlags) (*watch.
 		Config: watch.Config{WarnDays: f.warnDays, UnreachableAfter: f.down}, Emit: printEvent(e, f.asJSON),
 		FetchFailed: func(provider string, err error) { fmt.Fprintf(e.stderr, "keyroll watch: %s: %v\n", provider, err) }}
 	if f.webhook != "" {
+		if err := watch.ValidateWebhook(f.webhook); err != nil {
+			return nil, fmt.Errorf("--webhook: %w", err)
+		}
 		w.Notifier = watch.NewNotifier(f.webhook, watchClock)
 		w.Notifier.Log = func(msg string) { fmt.Fprintln(e.stderr, "keyroll watch: "+msg) }
 	}

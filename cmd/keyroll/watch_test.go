@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -214,5 +217,20 @@ func TestWatchLoopServesMetrics(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "key_removed") {
 		t.Errorf("events: %s", out.String())
+	}
+}
+
+// TestWatchRejectsBadWebhook: a --webhook that is not an http(s) URL is a
+// usage error at startup, before anything is fetched or the state written.
+func TestWatchRejectsBadWebhook(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state.json")
+	for _, hook := range []string{"ftp://hooks.example/x", "hooks.example/x", "file:///tmp/x", "https://"} {
+		_, stderr, code := opsRun(t, "watch", "--once", "--state", state, "--webhook", hook, "https://idp.invalid/keys")
+		if code != exitUsage || !strings.Contains(stderr, "--webhook") || !strings.Contains(stderr, "http") {
+			t.Errorf("%q: exit %d %q", hook, code, stderr)
+		}
+	}
+	if _, err := os.Stat(state); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("state written: %v", err)
 	}
 }

@@ -6,7 +6,8 @@
 // set of keys changed (compared as sets, so order and formatting never cause
 // a write), keeps the previous file as a backup, replaces the file
 // atomically (temporary file, fsync, rename), and refuses to write an empty
-// set or one read from a metadata document whose signature does not verify.
+// set, one read from a metadata document whose signature does not verify,
+// or one from which the parser skipped a signing key (it would be dropped).
 package keysync
 
 import (
@@ -41,6 +42,11 @@ var (
 	ErrEmptySet = errors.New("refusing to write an empty key set")
 	// ErrBadSignature: the metadata's signature does not verify; nothing was written.
 	ErrBadSignature = errors.New("refusing to sync from metadata whose signature does not verify")
+	// ErrSkippedKeys: the provider publishes a signing key keyroll could not
+	// read (weak, alg mismatch, kid shared by different keys, ...); writing
+	// the others would drop a key the provider may sign with, so nothing
+	// was written.
+	ErrSkippedKeys = errors.New("refusing to sync: the provider publishes signing keys keyroll cannot read, and writing the others would drop them")
 	// ErrNotOurFormat: the target exists but is not a file of the format.
 	ErrNotOurFormat = errors.New("the target file exists but is not of the format being written; refusing to overwrite it")
 )
@@ -101,6 +107,9 @@ func Sync(p *ops.Published, path string, opt Options) (Result, error) {
 	if p.Signature.Signed && !p.Signature.Valid && !opt.AllowInvalidSignature {
 		return res, fmt.Errorf("%w: %s", ErrBadSignature, p.Signature.Err)
 	}
+	if skipped := p.SkippedSigning(); len(skipped) > 0 {
+		return res, skippedError(skipped)
+	}
 	keys, skipped := usable(p.Keys, opt.Format)
 	res.Skipped = skipped
 	if len(keys) == 0 {
@@ -129,6 +138,15 @@ func Sync(p *ops.Published, path string, opt Options) (Result, error) {
 		return res, err
 	}
 	return res, nil
+}
+
+// skippedError names each skipped key and why, wrapping ErrSkippedKeys.
+func skippedError(skipped []error) error {
+	msgs := make([]string, len(skipped))
+	for i, err := range skipped {
+		msgs[i] = err.Error()
+	}
+	return fmt.Errorf("%w: %s", ErrSkippedKeys, strings.Join(msgs, "; "))
 }
 
 // usable returns the keys the format can hold, sorted by certificate date,

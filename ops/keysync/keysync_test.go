@@ -3,6 +3,7 @@ package keysync
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
@@ -202,5 +203,49 @@ func TestRunHook(t *testing.T) {
 	}
 	if err := RunHook(context.Background(), "exit 3", path, io.Discard, io.Discard); err == nil {
 		t.Error("failing hook reported success")
+	}
+}
+
+// withAlg returns the JWKS doc with key i's alg replaced, so the parser skips it.
+func withAlg(t *testing.T, doc []byte, i int, alg string) []byte {
+	t.Helper()
+	var set map[string][]map[string]any
+	if err := json.Unmarshal(doc, &set); err != nil {
+		t.Fatal(err)
+	}
+	set["keys"][i]["alg"] = alg
+	out, err := json.Marshal(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestRefusesWhenASigningKeyWasSkipped: the provider still publishes a key
+// keyroll skips; writing the others would drop its thumbprint from the
+// relying party, so nothing is written and the error names the key.
+func TestRefusesWhenASigningKeyWasSkipped(t *testing.T) {
+	const rel = "jwks/entra-common-discovery-keys-2020.json"
+	doc := withAlg(t, fixtures.Read(t, rel), 2, "ES256")
+	p, err := ops.Parse(doc, rel)
+	if err != nil || len(p.Keys) != 2 {
+		t.Fatalf("%v: %d keys", err, len(p.Keys))
+	}
+	cfg := copyFixture(t, "webconfig/wif35-configbased-entra-common.Web.config", "Web.config")
+	orig, _ := os.ReadFile(cfg)
+	for _, tc := range []struct {
+		path string
+		f    Format
+	}{{cfg, WebConfig}, {filepath.Join(t.TempDir(), "rp.pem"), PEM}, {filepath.Join(t.TempDir(), "keys.json"), JWKS}} {
+		res, err := Sync(p, tc.path, Options{Format: tc.f})
+		if !errors.Is(err, ErrSkippedKeys) || !strings.Contains(err.Error(), "M6pX7RHoraLsprfJeRCjSxuURhc") || !strings.Contains(err.Error(), "alg") || res.Changed {
+			t.Errorf("%s: %v %+v", tc.f, err, res)
+		}
+	}
+	if now, _ := os.ReadFile(cfg); !bytes.Equal(now, orig) {
+		t.Error("Web.config was changed")
+	}
+	if _, err := os.Stat(cfg + BackupSuffix); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("backup written: %v", err)
 	}
 }

@@ -21,9 +21,13 @@ func CertOf(c *x509.Certificate) Cert {
 // ForProvider returns the timeline of the certificate p signs with now (see
 // ops.Published.Signer; hint names it), and how it was chosen. When no
 // signer can be told (every certificate expired), the newest certificate is
-// used. A certificate newer than the signer is taken as the published next
+// used; a hint that names no published key is an error wrapping
+// ops.ErrSignerNotPublished. A certificate newer than the signer is taken as the published next
 // one: its NotBefore is the observed generation date.
 func ForProvider(p *ops.Published, opt Options, now time.Time, hint string) (Timeline, string, error) {
+	if err := p.CheckHint(hint); err != nil {
+		return Timeline{}, "", err
+	}
 	g := p.Signer(opt.Policy, now, hint)
 	method := g.Method
 	var signer ops.Key

@@ -2,6 +2,7 @@ package trust
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/keyroll/keyroll/lifecycle"
@@ -15,8 +16,8 @@ type Verdict int
 // The verdicts.
 const (
 	OK      Verdict = 0 // every published key is trusted
-	AtRisk  Verdict = 1 // a published key is not trusted, but not one that signs now
-	Broken  Verdict = 2 // the key that signs now is not trusted, or nothing trusted is published
+	AtRisk  Verdict = 1 // a published key is not trusted (or not checked), but not one known to sign now
+	Broken  Verdict = 2 // the key known to sign now is not trusted, or nothing trusted is published
 	Unknown Verdict = 3 // the check could not be made
 )
 
@@ -57,7 +58,11 @@ type Report struct {
 	Keys    []KeyResult
 	// Stale are trusted keys the provider no longer publishes.
 	Stale []Anchor
-	Now   time.Time
+	// Skipped are published signing keys the parser left out (weak, alg
+	// mismatch, kid shared by different keys, ...), with why: they were not
+	// checked, so the verdict is at least AtRisk.
+	Skipped []error
+	Now     time.Time
 }
 
 // Options tune Check.
@@ -71,10 +76,14 @@ type Options struct {
 
 // Check compares the published keys with the anchors:
 //
-//   - BROKEN when no published key is trusted, or when the key that signs
-//     now (named, or estimated by ops.Published.Signer) is not trusted;
-//   - AT RISK when another published, unexpired key is not trusted: it may
-//     sign from the date given in its KeyResult;
+//   - COULD NOT CHECK (Unknown) when opt.Signer names no published key;
+//   - BROKEN when no published key is trusted, or when the key known to
+//     sign now (named by opt.Signer, or the verified signer of the
+//     metadata) is not trusted;
+//   - AT RISK when the key only estimated to sign now (AD FS thresholds)
+//     is not trusted, when another published, unexpired key is not
+//     trusted (it may sign from the date given in its KeyResult), or when
+//     a published signing key was skipped by the parser (not checked);
 //   - OK otherwise.
 func Check(p *ops.Published, anchors []Anchor, opt Options) Report {
 	r := Report{Now: opt.Now, Signer: p.Signer(opt.Policy, opt.Now, opt.Signer)}
@@ -88,7 +97,13 @@ func Check(p *ops.Published, anchors []Anchor, opt Options) Report {
 		}
 		r.Keys = append(r.Keys, kr)
 	}
+	for i := range r.Keys {
+		if !r.Keys[i].Trusted {
+			explain(&r.Keys[i], &r, p, opt)
+		}
+	}
 	r.Stale = stale(p, anchors)
+	r.Skipped = p.SkippedSigning()
 	r.Verdict, r.Reason = verdict(&r, p, opt)
 	return r
 }
@@ -108,6 +123,21 @@ func stale(p *ops.Published, anchors []Anchor) []Anchor {
 }
 
 func verdict(r *Report, p *ops.Published, opt Options) (Verdict, string) {
+	if err := p.CheckHint(opt.Signer); err != nil {
+		return Unknown, err.Error()
+	}
+	v, reason := keysVerdict(r, p)
+	if len(r.Skipped) == 0 {
+		return v, reason
+	}
+	note := skippedNote(r.Skipped)
+	if v == OK {
+		return AtRisk, note
+	}
+	return v, reason + "; also, " + note
+}
+
+func keysVerdict(r *Report, p *ops.Published) (Verdict, string) {
 	trusted, risky := 0, 0
 	var first *KeyResult
 	for i := range r.Keys {
@@ -116,7 +146,6 @@ func verdict(r *Report, p *ops.Published, opt Options) (Verdict, string) {
 			trusted++
 			continue
 		}
-		explain(kr, r, p, opt)
 		if kr.Expired {
 			continue
 		}
@@ -127,16 +156,30 @@ func verdict(r *Report, p *ops.Published, opt Options) (Verdict, string) {
 	}
 	switch {
 	case len(p.Keys) == 0:
-		return Broken, "the provider publishes no signing key"
+		return Broken, "the provider publishes no signing key keyroll can read"
 	case trusted == 0:
 		return Broken, fmt.Sprintf("none of the %d published keys is trusted: no token can be validated", len(p.Keys))
-	case r.Signer.Known() && !r.Keys[r.Signer.Index].Trusted:
+	case r.Signer.Certain() && !r.Keys[r.Signer.Index].Trusted:
 		k := r.Keys[r.Signer.Index].Key
 		return Broken, fmt.Sprintf("the key that signs now (%s; %s) is not trusted", name(k), r.Signer.Method)
+	case r.Signer.Known() && !r.Keys[r.Signer.Index].Trusted:
+		k := r.Keys[r.Signer.Index].Key
+		return AtRisk, fmt.Sprintf("the key estimated to sign now (%s; %s) is not trusted: this is only an estimate, "+
+			"but if that key does sign now, sign-in is broken; name the signer with --signer KID (from a recent token's header) to know", name(k), r.Signer.Method)
 	case risky > 0:
 		return AtRisk, fmt.Sprintf("%d published key(s) not trusted; %s %s", risky, name(first.Key), when(first))
 	}
 	return OK, fmt.Sprintf("every published key that may sign is trusted (%d of %d published keys)", trusted, len(p.Keys))
+}
+
+// skippedNote names the published signing keys keyroll could not read.
+func skippedNote(skipped []error) string {
+	msgs := make([]string, len(skipped))
+	for i, err := range skipped {
+		msgs[i] = err.Error()
+	}
+	return fmt.Sprintf("%d published signing key(s) were skipped and not checked (the provider may sign with them; keyroll cannot tell whether they are trusted): %s",
+		len(skipped), strings.Join(msgs, "; "))
 }
 
 // sooner orders the keys that are not trusted by how soon they may sign:
@@ -167,6 +210,8 @@ const noDates = "no certificate dates: it may sign at any time"
 func explain(kr *KeyResult, r *Report, p *ops.Published, opt Options) {
 	k, now, pol := kr.Key, opt.Now, opt.Policy
 	switch {
+	case kr.Signing && r.Signer.Estimate:
+		kr.SignsFrom, kr.Note = now, "estimated to sign now (AD FS thresholds; not known)"
 	case kr.Signing:
 		kr.SignsFrom, kr.Note = now, "signs now"
 	case !k.HasCert():

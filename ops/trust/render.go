@@ -19,6 +19,8 @@ type JSON struct {
 	Signer   *SignerJSON  `json:"signer"`
 	Keys     []KeyJSON    `json:"keys"`
 	Stale    []AnchorJSON `json:"trusted_not_published"`
+	// Skipped are published signing keys keyroll could not read, with why: not checked.
+	Skipped []string `json:"skipped_keys"`
 }
 
 // SignerJSON is the key estimated to sign now.
@@ -26,6 +28,8 @@ type SignerJSON struct {
 	KID        string `json:"kid"`
 	Thumbprint string `json:"thumbprint,omitempty"`
 	Method     string `json:"method"`
+	// Estimate is true when the signer is guessed from AD FS's thresholds, not known.
+	Estimate bool `json:"estimate"`
 }
 
 // KeyJSON is one published key with its verdict.
@@ -47,10 +51,13 @@ type AnchorJSON struct {
 
 // JSON returns r's --json form; p is the published set it was made from.
 func (r Report) JSON(p *ops.Published) JSON {
-	j := JSON{Verdict: r.Verdict.String(), ExitCode: int(r.Verdict), Reason: r.Reason, Checked: r.Now.UTC(), Source: p.Location, Keys: []KeyJSON{}, Stale: []AnchorJSON{}}
+	j := JSON{Verdict: r.Verdict.String(), ExitCode: int(r.Verdict), Reason: r.Reason, Checked: r.Now.UTC(), Source: p.Location, Keys: []KeyJSON{}, Stale: []AnchorJSON{}, Skipped: []string{}}
 	if r.Signer.Known() {
 		k := p.Keys[r.Signer.Index]
-		j.Signer = &SignerJSON{KID: k.KID, Thumbprint: k.Thumbprint, Method: r.Signer.Method}
+		j.Signer = &SignerJSON{KID: k.KID, Thumbprint: k.Thumbprint, Method: r.Signer.Method, Estimate: r.Signer.Estimate}
+	}
+	for _, err := range r.Skipped {
+		j.Skipped = append(j.Skipped, err.Error())
 	}
 	for _, kr := range r.Keys {
 		kj := KeyJSON{KeyJSON: kr.Key.JSON(p.Location), Trusted: kr.Trusted, MatchedBy: kr.MatchedBy, Signing: kr.Signing, Note: kr.Note}
@@ -85,7 +92,7 @@ func (r Report) WriteTable(w io.Writer, p *ops.Published) error {
 			tp = "jwk:" + k.JWKThumbprint
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.KID, tp, ops.Date(k.NotBefore), ops.Date(k.NotAfter),
-			yesNo(kr.Trusted), yesNo(kr.Signing), ops.Date(kr.SignsFrom), kr.Note)
+			yesNo(kr.Trusted), signsNow(kr, r.Signer), ops.Date(kr.SignsFrom), kr.Note)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -98,6 +105,14 @@ func (r Report) WriteTable(w io.Writer, p *ops.Published) error {
 	}
 	_, err := fmt.Fprintf(w, "\nVerdict: %s: %s\n", r.Verdict, r.Reason)
 	return err
+}
+
+// signsNow fills the SIGNS NOW column: "estimate" for a guessed signer.
+func signsNow(kr KeyResult, g ops.SignerGuess) string {
+	if kr.Signing && g.Estimate {
+		return "estimate"
+	}
+	return yesNo(kr.Signing)
 }
 
 func yesNo(b bool) string {

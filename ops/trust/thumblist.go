@@ -34,16 +34,21 @@ func (e *LineError) Unwrap() error { return e.Err }
 
 // ParseThumbprints reads a list of thumbprints: one or more per line,
 // separated by commas, semicolons or (for compact forms) blanks; blank lines
-// and text after '#' are ignored; a leading label such as "Thumbprint :" or
+// and text after '#' are ignored, and any other line that yields no
+// thumbprint is an error (a [*LineError]); a leading label such as "Thumbprint :" or
 // openssl's "SHA1 Fingerprint=" is dropped. Each entry may be SHA-1 or
 // SHA-256 hex in any case, spaced ("a6 11 b6 ...") or colon-separated, or
-// base64url: a 27-character x5t (SHA-1) or a 43-character x5t#S256 or RFC
+// base64url (or standard base64), padded or not: a 27-character x5t (SHA-1) or a 43-character x5t#S256 or RFC
 // 7638 JWK thumbprint. origin names the list in the anchors' Origin.
 func ParseThumbprints(text, origin string) ([]Anchor, error) {
 	var out []Anchor
 	for i, line := range strings.Split(text, "\n") {
 		line, _, _ = strings.Cut(line, "#")
-		line = stripLabel(strings.TrimSpace(line))
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		n := len(out)
+		line = stripLabel(line)
 		for _, piece := range strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ';' }) {
 			anchors, err := parseEntry(strings.TrimSpace(piece))
 			if err != nil {
@@ -57,15 +62,19 @@ func ParseThumbprints(text, origin string) ([]Anchor, error) {
 				return nil, fmt.Errorf("%s: more than %d thumbprints", origin, MaxListEntries)
 			}
 		}
+		if len(out) == n {
+			return nil, &LineError{Line: i + 1, Text: shorten(line), Err: ErrNotThumbprint}
+		}
 	}
 	return out, nil
 }
 
 // stripLabel drops "Label:" or "Label=" before a value when the label is a
-// word (not itself hex, as in "AB:CD:...").
+// word (not itself hex, as in "AB:CD:...") and a value follows: in a padded
+// base64 thumbprint ("SsZs...RI=") the '=' is padding, not a separator.
 func stripLabel(s string) string {
 	i := strings.IndexAny(s, ":=")
-	if i <= 0 {
+	if i <= 0 || strings.TrimSpace(strings.TrimLeft(s[i+1:], "=")) == "" {
 		return s
 	}
 	label := s[:i]
@@ -119,8 +128,8 @@ func parseOne(s string) (Anchor, bool) {
 			return Anchor{SHA256: n, Label: "thumbprint"}, true
 		}
 	}
-	raw, err := base64.RawURLEncoding.Strict().DecodeString(strings.TrimRight(s, "="))
-	if err != nil {
+	raw, ok := decodeBase64(s)
+	if !ok {
 		return Anchor{}, false
 	}
 	switch len(raw) {
@@ -131,6 +140,18 @@ func parseOne(s string) (Anchor, bool) {
 		return Anchor{SHA256: strings.ToUpper(hex.EncodeToString(raw)), JWKThumbprint: base64.RawURLEncoding.EncodeToString(raw), Label: "x5t#S256 / JWK thumbprint"}, true
 	}
 	return Anchor{}, false
+}
+
+// decodeBase64 reads a base64url thumbprint (x5t, kid), padded or not, or
+// the same in standard base64 as .NET's Convert.ToBase64String writes it.
+func decodeBase64(s string) ([]byte, bool) {
+	s = strings.TrimRight(s, "=")
+	for _, enc := range []*base64.Encoding{base64.RawURLEncoding, base64.RawStdEncoding} {
+		if raw, err := enc.Strict().DecodeString(s); err == nil {
+			return raw, true
+		}
+	}
+	return nil, false
 }
 
 func shorten(s string) string {

@@ -3,6 +3,7 @@ package trust
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"strings"
@@ -65,18 +66,26 @@ func TestVerdictsByADFSThresholds(t *testing.T) {
 		name    string
 		trusted string
 		now     string
+		signer  int // index of the key named with Options.Signer; -1: none
 		want    Verdict
 		from    string // SignsFrom of the next key
 	}{
-		{"both trusted", pemOf(primary, next), "2014-07-07", OK, "-"},
-		{"next not yet trusted", pemOf(primary), "2014-07-07", AtRisk, "2014-07-10"},
-		{"next promoted, not trusted", pemOf(primary), "2014-07-11", Broken, "2014-07-11"},
-		{"nothing trusted", "0650FB41D3BFB6064BF4948C3DD2BDCABAB23946", "2014-07-07", Broken, "2014-07-10"},
-		{"only next trusted, before promotion", pemOf(next), "2014-07-07", Broken, "-"},
+		{"both trusted", pemOf(primary, next), "2014-07-07", -1, OK, "-"},
+		{"next not yet trusted", pemOf(primary), "2014-07-07", -1, AtRisk, "2014-07-10"},
+		// The thresholds only estimate the signer: at most AT RISK.
+		{"next promoted by estimate, not trusted", pemOf(primary), "2014-07-11", -1, AtRisk, "2014-07-11"},
+		{"next named signer, not trusted", pemOf(primary), "2014-07-11", 1, Broken, "2014-07-11"},
+		{"nothing trusted", "0650FB41D3BFB6064BF4948C3DD2BDCABAB23946", "2014-07-07", -1, Broken, "2014-07-10"},
+		{"only next trusted, primary estimated signer", pemOf(next), "2014-07-07", -1, AtRisk, "-"},
+		{"only next trusted, primary named signer", pemOf(next), "2014-07-07", 0, Broken, "-"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := Check(p, read(t, tt.trusted, "trusted"), opts(tt.now))
+			o := opts(tt.now)
+			if tt.signer >= 0 {
+				o.Signer = p.Keys[tt.signer].KID
+			}
+			r := Check(p, read(t, tt.trusted, "trusted"), o)
 			if r.Verdict != tt.want {
 				t.Errorf("verdict %s (%s), want %s", r.Verdict, r.Reason, tt.want)
 			}
@@ -183,13 +192,40 @@ func TestBareJWKS(t *testing.T) {
 	}
 }
 
+// TestEstimatedSignerIsNotBroken: Entra's 2020 JWKS on 2020-06-20. By AD
+// FS's thresholds the newest key (huN95...) would sign, but a JWKS says
+// nothing of which key signs: trusting the two others is AT RISK, with the
+// estimate said as such, not BROKEN.
+func TestEstimatedSignerIsNotBroken(t *testing.T) {
+	p := parse(t, fixtures.Read(t, "jwks/entra-common-discovery-keys-2020.json"))
+	trusted := read(t, "SsZsBNhZcF3Q9S4trpQBTByNRRI\nM6pX7RHoraLsprfJeRCjSxuURhc", "list")
+	r := Check(p, trusted, opts("2020-06-20"))
+	if r.Verdict != AtRisk || !strings.Contains(r.Reason, "estimate") || !strings.Contains(r.Reason, "huN95IvPfehq34GzBDZ1GXGirnM") {
+		t.Errorf("%s: %s", r.Verdict, r.Reason)
+	}
+	if !r.Signer.Known() || r.Signer.Certain() || !strings.Contains(r.Keys[1].Note, "estimate") {
+		t.Errorf("signer %+v, note %q", r.Signer, r.Keys[1].Note)
+	}
+	if j := r.JSON(p); j.Signer == nil || !j.Signer.Estimate {
+		t.Errorf("JSON signer %+v", j.Signer)
+	}
+	o := opts("2020-06-20")
+	o.Signer = "huN95IvPfehq34GzBDZ1GXGirnM"
+	if r := Check(p, trusted, o); r.Verdict != Broken || !r.Signer.Certain() {
+		t.Errorf("named signer: %s (%s)", r.Verdict, r.Reason)
+	}
+}
+
 func TestSignerHint(t *testing.T) {
 	primary, next, doc := seedPair(t)
 	o := opts("2014-07-07")
 	o.Signer = strings.ToLower(next.Cert.Subject.CommonName) // not a key name
 	r := Check(parse(t, doc), read(t, pemOf(primary, next), "pem"), o)
-	if r.Signer.Known() {
-		t.Errorf("unknown hint matched: %+v", r.Signer)
+	if r.Signer.Known() || r.Verdict != Unknown || !strings.Contains(r.Reason, "not published") {
+		t.Errorf("unknown hint: %s (%s) %+v", r.Verdict, r.Reason, r.Signer)
+	}
+	if err := parse(t, doc).CheckHint(o.Signer); !errors.Is(err, ops.ErrSignerNotPublished) {
+		t.Errorf("CheckHint: %v", err)
 	}
 	p := parse(t, doc)
 	o.Signer = p.Keys[1].KID
@@ -232,6 +268,47 @@ func TestReadFormats(t *testing.T) {
 	}
 }
 
+// TestPaddedBase64Thumbprints: kid/x5t forms with '=' padding are read,
+// not taken as a label with nothing after it and dropped.
+func TestPaddedBase64Thumbprints(t *testing.T) {
+	const sha1 = "4AC66C04D859705DD0F52E2DAE94014C1C8D4512"
+	for _, list := range []string{
+		"SsZsBNhZcF3Q9S4trpQBTByNRRI=",
+		"SsZsBNhZcF3Q9S4trpQBTByNRRI=\n",
+		"x5t=SsZsBNhZcF3Q9S4trpQBTByNRRI=",
+		"kid: SsZsBNhZcF3Q9S4trpQBTByNRRI=",
+		"SsZsBNhZcF3Q9S4trpQBTByNRRI=, 4A:C6:6C:04:D8:59:70:5D:D0:F5:2E:2D:AE:94:01:4C:1C:8D:45:12",
+	} {
+		a, err := ParseThumbprints(list, "list")
+		if err != nil || len(a) == 0 {
+			t.Errorf("%q: %v %+v", list, err, a)
+			continue
+		}
+		for _, x := range a {
+			if x.SHA1 != sha1 {
+				t.Errorf("%q: got %s", list, x.SHA1)
+			}
+		}
+	}
+	// x5t#S256 with padding, as 44 characters.
+	p := parse(t, fixtures.Read(t, "jwks/entra-common-discovery-keys-2020.json"))
+	padded := p.Keys[0].JWKThumbprint + "="
+	if a, err := ParseThumbprints(padded, "list"); err != nil || len(a) != 1 || !a[0].Matches(p.Keys[0]) {
+		t.Errorf("%q: %v %+v", padded, err, a)
+	}
+}
+
+// TestEntryWithoutAnchorIsAnError: a non-empty line that yields no
+// thumbprint is reported with its line, never silently ignored.
+func TestEntryWithoutAnchorIsAnError(t *testing.T) {
+	for _, list := range []string{"Thumbprint:", "Thumbprint :  ", ",", "3A38FA984E8560F19AADC9F86FE9594BB6AD049B\nSHA1 Fingerprint="} {
+		var le *LineError
+		if _, err := ParseThumbprints(list, "list"); !errors.As(err, &le) || !errors.Is(err, ErrNotThumbprint) {
+			t.Errorf("%q: %v", list, err)
+		}
+	}
+}
+
 func TestReadErrors(t *testing.T) {
 	var le *LineError
 	if _, err := Read([]byte("3A38FA984E8560F19AADC9F86FE9594BB6AD049B\nnot a thumbprint\n"), "list"); !errors.As(err, &le) || le.Line != 2 {
@@ -265,5 +342,35 @@ func TestRetiredAndExpiredKeys(t *testing.T) {
 	r = Check(parse(t, doc), read(t, pemOf(next), "pem"), opts("2014-08-01"))
 	if r.Verdict != OK || !r.Keys[0].Expired {
 		t.Errorf("expired primary untrusted: %s (%s)", r.Verdict, r.Reason)
+	}
+}
+
+// TestSkippedSigningKeyIsAtRisk: a published key keyroll skips (here an alg
+// that does not fit it) cannot be checked: trusting every key keyroll reads
+// is AT RISK, naming the skipped key, and the JSON lists it.
+func TestSkippedSigningKeyIsAtRisk(t *testing.T) {
+	var set map[string][]map[string]any
+	if err := json.Unmarshal(fixtures.Read(t, "jwks/entra-common-discovery-keys-2020.json"), &set); err != nil {
+		t.Fatal(err)
+	}
+	set["keys"][2]["alg"] = "ES256"
+	doc, _ := json.Marshal(set)
+	p := parse(t, doc)
+	all := "SsZsBNhZcF3Q9S4trpQBTByNRRI huN95IvPfehq34GzBDZ1GXGirnM M6pX7RHoraLsprfJeRCjSxuURhc"
+	o := opts("2020-06-20")
+	o.Signer = "huN95IvPfehq34GzBDZ1GXGirnM"
+	r := Check(p, read(t, all, "list"), o)
+	if r.Verdict != AtRisk || len(r.Skipped) != 1 || !strings.Contains(r.Reason, "skipped") || !strings.Contains(r.Reason, "M6pX7RHoraLsprfJeRCjSxuURhc") {
+		t.Errorf("%s: %s", r.Verdict, r.Reason)
+	}
+	if j := r.JSON(p); len(j.Skipped) != 1 || !strings.Contains(j.Skipped[0], "M6pX7RHoraLsprfJeRCjSxuURhc") {
+		t.Errorf("JSON skipped %q", j.Skipped)
+	}
+	// A key for encryption only is not a signing key: it changes nothing.
+	set["keys"][2]["alg"] = "RS256"
+	set["keys"][2]["use"] = "enc"
+	doc, _ = json.Marshal(set)
+	if r := Check(parse(t, doc), read(t, all, "list"), o); r.Verdict != OK || len(r.Skipped) != 0 {
+		t.Errorf("enc key: %s (%s)", r.Verdict, r.Reason)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,6 +46,22 @@ type Notifier struct {
 	queue   []Event
 	changed chan struct{} // closed and replaced whenever the queue changes
 	dropped int
+}
+
+// ErrBadWebhook: the webhook is not an absolute http or https URL with a host.
+var ErrBadWebhook = errors.New("the webhook must be an absolute http:// or https:// URL with a host")
+
+// ValidateWebhook checks endpoint before any event is sent to it. The error
+// does not repeat the URL, which may carry a token.
+func ValidateWebhook(endpoint string) error {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return fmt.Errorf("%w: it does not parse as a URL", ErrBadWebhook)
+	}
+	if s := strings.ToLower(u.Scheme); (s != "http" && s != "https") || u.Host == "" {
+		return fmt.Errorf("%w (scheme %q)", ErrBadWebhook, u.Scheme)
+	}
+	return nil
 }
 
 // NewNotifier returns a notifier for the webhook endpoint with the defaults.

@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,19 @@ func TestStateFile(t *testing.T) {
 		os.WriteFile(path, []byte(doc), 0o600)
 		if _, err := LoadState(path); err == nil || !strings.Contains(err.Error(), path) {
 			t.Errorf("%s state: %v", name, err)
+		}
+	}
+}
+
+func TestValidateWebhook(t *testing.T) {
+	for _, ok := range []string{"http://127.0.0.1:9000/hook", "https://hooks.example/x?token=1"} {
+		if err := ValidateWebhook(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "hooks.example/x", "ftp://h/x", "https://", "http://%zz", "javascript:alert(1)"} {
+		if err := ValidateWebhook(bad); !errors.Is(err, ErrBadWebhook) {
+			t.Errorf("%q: %v", bad, err)
 		}
 	}
 }

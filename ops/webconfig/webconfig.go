@@ -135,6 +135,29 @@ type parser struct {
 	dec   *xml.Decoder
 	cfg   Config
 	stack []frame
+	lines lineCounter
+}
+
+// lineCounter tells the line of increasing offsets in one pass over the
+// data: each call scans only the bytes since the previous one.
+type lineCounter struct {
+	pos       int // bytes before pos are counted
+	line      int // 0-based line at pos
+	lineStart int // offset of the start of that line
+}
+
+// at returns the 1-based line of offset off and the offset its line starts
+// at; off must not be less than in the previous call.
+func (c *lineCounter) at(data []byte, off int) (line, lineStart int) {
+	if off > c.pos {
+		seg := data[c.pos:off]
+		if n := bytes.Count(seg, []byte("\n")); n > 0 {
+			c.line += n
+			c.lineStart = c.pos + bytes.LastIndexByte(seg, '\n') + 1
+		}
+		c.pos = off
+	}
+	return c.line + 1, c.lineStart
 }
 
 // frame is one open element.
@@ -238,7 +261,7 @@ func (p *parser) entry(t xml.StartElement, start int, layout Layout, authority s
 		e.Issuer = attr(t, "name")
 	}
 	e.Thumbprint = lifecycle.NormalizeThumbprint(e.Raw)
-	e.Line = 1 + bytes.Count(p.data[:start], []byte("\n"))
+	e.Line, e.lineStart = p.lines.at(p.data, start)
 	tagEnd := bytes.IndexByte(p.data[start:], '>')
 	if tagEnd < 0 {
 		return &SyntaxError{Line: e.Line, Err: errors.New("unterminated add element")}
@@ -248,7 +271,6 @@ func (p *parser) entry(t xml.StartElement, start int, layout Layout, authority s
 		return &SyntaxError{Line: e.Line, Err: errors.New("add element without a thumbprint attribute")}
 	}
 	e.valStart, e.valEnd = start+vs, start+ve
-	e.lineStart = bytes.LastIndexByte(p.data[:start], '\n') + 1
 	e.ownLine = len(bytes.TrimLeft(p.data[e.lineStart:start], " \t")) == 0
 	p.cfg.Entries = append(p.cfg.Entries, e)
 	return nil

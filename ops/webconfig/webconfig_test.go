@@ -3,6 +3,7 @@ package webconfig
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -236,5 +237,57 @@ func TestReplaceRefusesBadSets(t *testing.T) {
 	}
 	if _, _, err := Replace(in, "https://elsewhere/", []string{"96BDA8B03C2E351E075F7C386DAEEEE9E9ACC77C"}); !errors.Is(err, ErrUnknownIssuer) {
 		t.Errorf("unknown issuer: err = %v", err)
+	}
+}
+
+// oneLineConfig is a Web.config of about size bytes on a single line: a
+// ConfigurationBasedIssuerNameRegistry with n entries, and their thumbprints.
+func oneLineConfig(size int) ([]byte, int) {
+	var b bytes.Buffer
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?><configuration><system.identityModel><identityConfiguration>` +
+		`<issuerNameRegistry type="System.IdentityModel.Tokens.ConfigurationBasedIssuerNameRegistry, System.IdentityModel"><trustedIssuers>`)
+	n := 0
+	for b.Len() < size {
+		fmt.Fprintf(&b, `<add thumbprint="%040X" name="https://sts.example/%d/" />`, n, n)
+		n++
+	}
+	b.WriteString(`</trustedIssuers></issuerNameRegistry></identityConfiguration></system.identityModel></configuration>`)
+	return b.Bytes(), n
+}
+
+// TestParseLargeSingleLine: a 1 MiB Web.config on one line parses (line
+// numbers are counted in one pass, not per entry from the start).
+func TestParseLargeSingleLine(t *testing.T) {
+	data, n := oneLineConfig(1 << 20)
+	cfg, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Entries) != n || cfg.Entries[n-1].Line != 1 || cfg.Entries[n-1].Thumbprint != fmt.Sprintf("%040X", n-1) {
+		t.Errorf("%d entries (want %d), last %+v", len(cfg.Entries), n, cfg.Entries[n-1])
+	}
+	// Lines are still right when they do break.
+	multi := bytes.ReplaceAll(data[:4096], []byte("<add "), []byte("\n  <add "))
+	end := bytes.LastIndex(multi, []byte("<add "))
+	multi = append(multi[:end], []byte(`</trustedIssuers></issuerNameRegistry></identityConfiguration></system.identityModel></configuration>`)...)
+	cfg, err = Parse(multi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range cfg.Entries {
+		if e.Line != i+2 || !e.ownLine {
+			t.Errorf("entry %d: line %d ownLine %v", i, e.Line, e.ownLine)
+		}
+	}
+}
+
+// BenchmarkParseLargeSingleLine: a 1 MiB one-line Web.config.
+func BenchmarkParseLargeSingleLine(b *testing.B) {
+	data, _ := oneLineConfig(1 << 20)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Parse(data); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
