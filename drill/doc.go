@@ -17,7 +17,7 @@
 //     pinned key's kid and calls the URL with "Authorization: Bearer". 2xx is
 //     accepted, 401 and 403 rejected (status, WWW-Authenticate and the first
 //     200 bytes of the body are the evidence); any other status or a
-//     network error leaves that test undecided. Before the key tests the
+//     network error leaves that test undecided. After the key tests the
 //     drill makes two control calls ([Report.Controls]): the URL without a
 //     token, and with the application's token (same claims) re-signed by a
 //     throwaway key of the same algorithm family that the issuer never
@@ -44,8 +44,9 @@
 // as an emergency rollover would, pins the application to it and tests it:
 // an application that does not refresh its keys when a token names an
 // unknown one rejects it. Correct applications throttle those refreshes
-// (keyroll's verify library to one per 5 minutes by default), and the
-// unknown-key control may just have spent one, so a rejected fresh key is
+// (keyroll's verify library to one per 5 minutes by default) and may have
+// refreshed a moment ago (the control calls come last so as not to spend
+// one), so a rejected fresh key is
 // tested once more after [Config.RefreshWait] (5m10s by default), the key
 // still published and the application still pinned to it; only a second
 // rejection counts. [Result.Earlier] holds the first attempt's evidence.

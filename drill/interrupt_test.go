@@ -39,9 +39,9 @@ func TestDrillInterruptedAPI(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// Requests 1 and 2 are the control calls, 3 and 4 the next and the
-	// primary key.
-	api := serve(t, cancelOn(5, cancel, drilltest.LibraryAPI(e.libraryVerifier(t, "api://lib"))))
+	// Requests 1 and 2 test the next and the primary key, 3 the fresh key
+	// (the control calls come last).
+	api := serve(t, cancelOn(3, cancel, drilltest.LibraryAPI(e.libraryVerifier(t, "api://lib"))))
 	rep, progress := e.run(t, ctx, drill.Config{App: "lib-api", API: api, FreshKey: true})
 	wantVerdict(t, rep, drill.Interrupted, 2, progress)
 	if got := outcomes(rep); !slices.Equal(got, []string{"next:accepted", "primary:accepted"}) {

@@ -25,7 +25,7 @@ and records whether it accepted or rejected the key, with the HTTP evidence.
 --api URL: the application is a web API. The issuer mints the application a
   token (as client_credentials would) and the drill calls URL with it as
   "Authorization: Bearer". 2xx is accepted, 401 or 403 rejected; anything
-  else, or a network error, leaves that key undecided. First, two control
+  else, or a network error, leaves that key undecided. Then two control
   calls: URL without a token, and with the application's token re-signed by
   a throwaway key the issuer never published (random kid). Unless the API
   refuses both (401, 403), an acceptance proves nothing, so the verdict is
@@ -42,8 +42,8 @@ and records whether it accepted or rejected the key, with the HTTP evidence.
   rollover would, and test it: an application that does not refresh its keys
   when a token names an unknown one rejects it. Correct applications
   throttle such refreshes (keyroll's verify library: 5 minutes; Microsoft's
-  libraries similarly), and the unknown-key control call may just have
-  spent one, so a rejected fresh key is tested once more after
+  libraries similarly) and the application may have refreshed a moment
+  ago, so a rejected fresh key is tested once more after
   --refresh-wait D (default 5m10s; 0 retries at once), the key still
   published and the application still pinned to it. Only a second rejection
   is NOT READY. The key is withdrawn after.
