@@ -3,12 +3,6 @@ package guard
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -22,135 +16,60 @@ import (
 	"time"
 
 	"github.com/keyroll/keyroll/clock"
-	"github.com/keyroll/keyroll/jwk"
+	"github.com/keyroll/keyroll/internal/testissuer"
 	"github.com/keyroll/keyroll/jws"
 	"github.com/keyroll/keyroll/verify"
 )
 
 // t0 is where the fake clocks start.
-var t0 = time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+var t0 = testissuer.T0
 
 const testAudience = "api://guard-test"
 
-// testKey is a signing key as an issuer holds it.
+// testKey is a signing key as an issuer holds it (see [testissuer.Key]).
 type testKey struct {
 	kid, alg string
 	signer   crypto.Signer
 }
 
-var keyPool sync.Map // kind/kid → crypto.Signer: RSA generation is slow on a shared machine
+func (k testKey) key() testissuer.Key {
+	return testissuer.Key{KID: k.kid, Alg: k.alg, Signer: k.signer}
+}
 
 func newKey(t testing.TB, alg, kid string) testKey {
 	t.Helper()
-	id := alg + "/" + kid
-	if s, ok := keyPool.Load(id); ok {
-		return testKey{kid: kid, alg: alg, signer: s.(crypto.Signer)}
-	}
-	var s crypto.Signer
-	var err error
-	switch alg {
-	case "RS256":
-		s, err = rsa.GenerateKey(rand.Reader, 2048)
-	case "ES256":
-		s, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case "EdDSA":
-		_, s, err = ed25519.GenerateKey(rand.Reader)
-	default:
-		t.Fatalf("unknown alg %s", alg)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyPool.Store(id, s)
-	return testKey{kid: kid, alg: alg, signer: s}
+	k := testissuer.NewKey(t, alg, kid)
+	return testKey{kid: k.KID, alg: k.Alg, signer: k.Signer}
 }
 
 // claims is a token payload under construction.
-type claims map[string]any
+type claims = testissuer.Claims
 
-func stdClaims(iss string, now time.Time) claims {
-	return claims{"iss": iss, "aud": testAudience, "sub": "alice", "iat": now.Unix(),
-		"nbf": now.Unix(), "exp": now.Add(time.Hour).Unix()}
-}
+func stdClaims(iss string, now time.Time) claims { return testissuer.StdClaims(iss, testAudience, now) }
 
-func (k testKey) sign(t testing.TB, c claims) string {
-	t.Helper()
-	return k.signHeader(t, jws.Header{Alg: k.alg, Kid: k.kid, Typ: "JWT"}, c)
-}
+func (k testKey) sign(t testing.TB, c claims) string { t.Helper(); return k.key().Sign(t, c) }
 
 func (k testKey) signHeader(t testing.TB, h jws.Header, c claims) string {
 	t.Helper()
-	payload, err := json.Marshal(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := jws.Sign(k.signer, h, payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return k.key().SignHeader(t, h, c)
 }
 
-// fakeIssuer serves OpenID Connect discovery and a JWKS that tests change.
+// fakeIssuer is a [testissuer.Issuer] under the names guard's tests use.
 type fakeIssuer struct {
-	t    testing.TB
-	srv  *httptest.Server
-	mu   sync.Mutex
-	jwks []byte
-	down bool // answer 503 to everything
-
-	jwksHits atomic.Int32
+	*testissuer.Issuer
+	jwksHits *atomic.Int32
 }
 
 func newFakeIssuer(t testing.TB, keys ...testKey) *fakeIssuer {
-	f := &fakeIssuer{t: t}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
-	f.publish(keys...)
+	f := &fakeIssuer{Issuer: testissuer.New(t, testissuer.Keys(keys, testKey.key)...)}
+	f.jwksHits = &f.JWKSHits
 	return f
 }
 
-func (f *fakeIssuer) URL() string { return f.srv.URL }
-
 // publish makes the JWKS list keys (kid and use, no alg, as Entra ID does).
-func (f *fakeIssuer) publish(keys ...testKey) {
-	set := jwk.Set{Keys: []jwk.Key{}}
-	for _, k := range keys {
-		set.Keys = append(set.Keys, jwk.Key{KID: k.kid, Use: "sig", Public: k.signer.Public()})
-	}
-	b, err := json.Marshal(set)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.mu.Lock()
-	f.jwks = b
-	f.mu.Unlock()
-}
+func (f *fakeIssuer) publish(keys ...testKey) { f.Publish(testissuer.Keys(keys, testKey.key)...) }
 
-func (f *fakeIssuer) setDown(down bool) {
-	f.mu.Lock()
-	f.down = down
-	f.mu.Unlock()
-}
-
-func (f *fakeIssuer) serve(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	down, body := f.down, f.jwks
-	f.mu.Unlock()
-	if r.URL.Path == "/keys" {
-		f.jwksHits.Add(1)
-	}
-	switch {
-	case down:
-		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
-	case r.URL.Path == "/.well-known/openid-configuration":
-		fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":%q}`, f.srv.URL, f.srv.URL+"/keys")
-	case r.URL.Path == "/keys":
-		w.Write(body)
-	default:
-		http.NotFound(w, r)
-	}
-}
+func (f *fakeIssuer) setDown(down bool) { f.SetDown(down) }
 
 // upstream is a toy application that records what reaches it.
 type upstream struct {

@@ -97,9 +97,7 @@ func TestKnownKidNeverWaitsForAHungFetch(t *testing.T) {
 	h.mustVerify(h.token(k1))
 	hang := make(chan struct{})
 	defer close(hang)
-	iss.mu.Lock()
-	iss.hang = hang
-	iss.mu.Unlock()
+	iss.Hang(hang)
 	h.clk.Advance(time.Hour)
 
 	missDone := make(chan error, 1)
@@ -123,7 +121,7 @@ func TestCallerWaitsAtMostOneFetchTimeout(t *testing.T) {
 	iss := newFakeIssuer(t, k1)
 	hang := make(chan struct{})
 	defer close(hang)
-	iss.hang = hang
+	iss.Hang(hang)
 	h := newHarness(t, iss, WithFetchTimeout(200*time.Millisecond))
 	start := time.Now()
 	err := h.verifyErr(h.token(k1))
