@@ -117,6 +117,9 @@ func (l *Loader) fromDocument(ctx context.Context, data []byte, location string)
 	if err != nil {
 		return nil, fmt.Errorf("%s: jwks_uri: %w", location, err)
 	}
+	if err := noDowngrade(location, jwksURL); err != nil {
+		return nil, fmt.Errorf("%s: jwks_uri: %w", location, err)
+	}
 	keys, err := l.fetch(ctx, jwksURL)
 	if err != nil {
 		return nil, err
@@ -196,9 +199,27 @@ func (l *Loader) client() *http.Client {
 		if len(via) >= maxRedirects {
 			return fmt.Errorf("stopped after %d redirects", maxRedirects)
 		}
+		if err := noDowngrade(via[0].URL.String(), req.URL.String()); err != nil {
+			return err
+		}
 		return l.checkURL(req.URL.String())
 	}
 	return &c
+}
+
+// noDowngrade refuses to go from an https document to a plain-http one (a
+// redirect or a jwks_uri), loopback included: what the operator asked to
+// fetch over TLS must not send keyroll to a local http service instead.
+func noDowngrade(from, to string) error {
+	f, err1 := url.Parse(from)
+	t, err2 := url.Parse(to)
+	if err1 != nil || err2 != nil {
+		return errors.Join(err1, err2)
+	}
+	if strings.EqualFold(f.Scheme, "https") && !strings.EqualFold(t.Scheme, "https") {
+		return fmt.Errorf("%w: %s leads from https to %s", ErrInsecureURL, from, t.Redacted())
+	}
+	return nil
 }
 
 // checkURL refuses plain http except to loopback hosts (or when AllowHTTP).
