@@ -25,7 +25,9 @@ FILE is written only when the set of keys changed ("unchanged" otherwise, exit
 kept as FILE.bak. An empty set, an unparseable document or metadata whose
 signature does not verify is refused and nothing is written. After a change,
 --exec runs CMD with sh -c (KEYROLL_SYNC_FILE is set), e.g. to reload the
-application. Safe to run from cron every few minutes.
+application; if it fails, FILE.exec-pending records it and the next run
+executes CMD again even though nothing changed. Safe to run from cron every
+few minutes.
 
 Examples:
   keyroll sync --tenant contoso.onmicrosoft.com --to /etc/myapp/entra.pem --exec 'systemctl reload myapp'
@@ -74,17 +76,21 @@ func runSync(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return opsFail(e, c, err)
 	}
-	if !res.Changed {
+	if res.Changed {
+		fmt.Fprintf(e.stdout, "updated %s: %d key(s); added %s; removed %s\n", *to, res.Keys, opsList(res.Added), opsList(res.Removed))
+		if res.Backup != "" {
+			fmt.Fprintf(e.stdout, "previous version kept as %s\n", res.Backup)
+		}
+	} else {
 		fmt.Fprintf(e.stdout, "unchanged: %s already holds the %d published key(s)\n", *to, res.Keys)
-		return exitOK
-	}
-	fmt.Fprintf(e.stdout, "updated %s: %d key(s); added %s; removed %s\n", *to, res.Keys, opsList(res.Added), opsList(res.Removed))
-	if res.Backup != "" {
-		fmt.Fprintf(e.stdout, "previous version kept as %s\n", res.Backup)
 	}
 	if *execCmd != "" {
-		if err := keysync.RunHook(ctx, *execCmd, *to, e.stdout, e.stderr); err != nil {
+		ran, err := keysync.Hook(ctx, *execCmd, *to, res.Changed, e.stdout, e.stderr)
+		if err != nil {
 			return opsFail(e, c, err)
+		}
+		if ran && !res.Changed {
+			fmt.Fprintln(e.stdout, "ran --exec again: it had failed after the last change")
 		}
 	}
 	return exitOK

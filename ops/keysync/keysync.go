@@ -216,3 +216,32 @@ func RunHook(ctx context.Context, command, path string, stdout, stderr io.Writer
 	}
 	return nil
 }
+
+// pendingSuffix names the marker that a failed --exec leaves beside the
+// synced file, so that the next run executes the hook again even though the
+// keys have not changed since (the application may never have reloaded).
+const pendingSuffix = ".exec-pending"
+
+// Hook runs command after a change, or when the hook failed after an
+// earlier change (a marker beside path records that), and reports whether
+// it ran. A failure leaves the marker for the next run; a success removes it.
+func Hook(ctx context.Context, command, path string, changed bool, stdout, stderr io.Writer) (ran bool, err error) {
+	marker := path + pendingSuffix
+	_, statErr := os.Stat(marker)
+	pending := statErr == nil
+	if !changed && !pending {
+		return false, nil
+	}
+	if err := RunHook(ctx, command, path, stdout, stderr); err != nil {
+		if werr := os.WriteFile(marker, []byte(command+"\n"), 0o600); werr != nil {
+			err = errors.Join(err, fmt.Errorf("recording the failed --exec: %w", werr))
+		}
+		return true, err
+	}
+	if pending {
+		if err := os.Remove(marker); err != nil && !os.IsNotExist(err) {
+			return true, fmt.Errorf("--exec succeeded but its pending marker stays: %w", err)
+		}
+	}
+	return true, nil
+}
