@@ -116,20 +116,15 @@ func runAppsCreate(ctx context.Context, e *env, args []string) int {
 
 func runAppsList(ctx context.Context, e *env, args []string) int {
 	c := commands["apps list"]
-	fs := newFlags(c)
-	var cf clientFlags
-	cf.define(fs, e)
-	asJSON := fs.Bool("json", false, "print JSON")
-	if pos, code := parseFlags(fs, c, e, args); code >= 0 {
+	call, code := parseClientCall(c, e, args, 0, "")
+	if code >= 0 {
 		return code
-	} else if len(pos) > 0 {
-		return usageErr(e, c, fmt.Sprintf("unexpected argument %q", pos[0]))
 	}
-	apps, err := cf.client(e).Apps(ctx)
+	apps, err := call.client.Apps(ctx)
 	if err != nil {
 		return failErr(e, c, err)
 	}
-	if *asJSON {
+	if call.json {
 		writeJSONOut(e.stdout, apps)
 		return exitOK
 	}
@@ -154,15 +149,15 @@ func runAppsList(ctx context.Context, e *env, args []string) int {
 
 func runAppsShow(ctx context.Context, e *env, args []string) int {
 	c := commands["apps show"]
-	cf, asJSON, app, code := appCommand(c, e, args)
+	call, code := parseClientCall(c, e, args, 1, appArg)
 	if code >= 0 {
 		return code
 	}
-	a, err := cf.client(e).App(ctx, app)
+	a, err := call.client.App(ctx, call.args[0])
 	if err != nil {
 		return failErr(e, c, err)
 	}
-	if *asJSON {
+	if call.json {
 		writeJSONOut(e.stdout, a)
 		return exitOK
 	}
@@ -172,32 +167,19 @@ func runAppsShow(ctx context.Context, e *env, args []string) int {
 
 func runAppsDelete(ctx context.Context, e *env, args []string) int {
 	c := commands["apps delete"]
-	cf, _, app, code := appCommand(c, e, args)
+	call, code := parseClientCall(c, e, args, 1, appArg)
 	if code >= 0 {
 		return code
 	}
-	if err := cf.client(e).DeleteApp(ctx, app); err != nil {
+	if err := call.client.DeleteApp(ctx, call.args[0]); err != nil {
 		return failErr(e, c, err)
 	}
-	fmt.Fprintf(e.stdout, "deleted application %s\n", app)
+	fmt.Fprintf(e.stdout, "deleted application %s\n", call.args[0])
 	return exitOK
 }
 
-// appCommand parses the flags of a command that takes one APP argument.
-func appCommand(c *command, e *env, args []string) (*clientFlags, *bool, string, int) {
-	fs := newFlags(c)
-	cf := &clientFlags{}
-	cf.define(fs, e)
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, code := parseFlags(fs, c, e, args)
-	if code >= 0 {
-		return nil, nil, "", code
-	}
-	if len(pos) != 1 {
-		return nil, nil, "", usageErr(e, c, "give exactly one application name or client id")
-	}
-	return cf, asJSON, pos[0], -1
-}
+// appArg describes the APP argument in usage errors.
+const appArg = "application name or client id"
 
 func appType(a issuer.AppInfo) string {
 	if a.Public {

@@ -94,12 +94,12 @@ func runAppsOverride(ctx context.Context, e *env, args []string) int {
 
 func runAppsRestore(ctx context.Context, e *env, args []string) int {
 	c := commands["apps restore-default"]
-	cf, asJSON, app, code := appCommand(c, e, args)
+	call, code := parseClientCall(c, e, args, 1, appArg)
 	if code >= 0 {
 		return code
 	}
-	res, err := cf.client(e).RestoreDefault(ctx, app)
-	return printOverride(e, c, res, err, *asJSON)
+	res, err := call.client.RestoreDefault(ctx, call.args[0])
+	return printOverride(e, c, res, err, call.json)
 }
 
 func printOverride(e *env, c *command, res *issuer.OverrideResult, err error, asJSON bool) int {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 
 	"github.com/keyroll/keyroll/issuer"
 )
@@ -22,4 +23,34 @@ func (cf *clientFlags) define(fs *flag.FlagSet, e *env) {
 
 func (cf *clientFlags) client(e *env) *issuer.Client {
 	return &issuer.Client{BaseURL: cf.server, Token: e.getenv("KEYROLL_ADMIN_TOKEN")}
+}
+
+// clientCall is a parsed client command that takes only --server, --json
+// and a fixed number of positional arguments.
+type clientCall struct {
+	client *issuer.Client
+	json   bool
+	args   []string
+}
+
+// parseClientCall parses such a command. want is the number of positional
+// arguments and what describes them for the error message ("" when want is
+// 0). code is -1 when the command should go on.
+func parseClientCall(c *command, e *env, args []string, want int, what string) (call clientCall, code int) {
+	fs := newFlags(c)
+	var cf clientFlags
+	cf.define(fs, e)
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, code := parseFlags(fs, c, e, args)
+	if code >= 0 {
+		return call, code
+	}
+	switch {
+	case len(pos) == want:
+	case want == 0:
+		return call, usageErr(e, c, fmt.Sprintf("unexpected argument %q", pos[0]))
+	default:
+		return call, usageErr(e, c, "give exactly one "+what)
+	}
+	return clientCall{client: cf.client(e), json: *asJSON, args: pos}, -1
 }

@@ -106,20 +106,15 @@ func readPassword(r io.Reader) (string, error) {
 
 func runUsersList(ctx context.Context, e *env, args []string) int {
 	c := commands["users list"]
-	fs := newFlags(c)
-	var cf clientFlags
-	cf.define(fs, e)
-	asJSON := fs.Bool("json", false, "print JSON")
-	if pos, code := parseFlags(fs, c, e, args); code >= 0 {
+	call, code := parseClientCall(c, e, args, 0, "")
+	if code >= 0 {
 		return code
-	} else if len(pos) > 0 {
-		return usageErr(e, c, fmt.Sprintf("unexpected argument %q", pos[0]))
 	}
-	users, err := cf.client(e).Users(ctx)
+	users, err := call.client.Users(ctx)
 	if err != nil {
 		return failErr(e, c, err)
 	}
-	if *asJSON {
+	if call.json {
 		writeJSONOut(e.stdout, users)
 		return exitOK
 	}
