@@ -11,33 +11,15 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
+	sharedfixtures "github.com/keyroll/keyroll/internal/fixtures"
 	"github.com/keyroll/keyroll/jws"
 )
 
-// fixtures returns the shared fixtures directory, found by walking up from
-// the package directory to the one holding shared/fixtures.
-func fixtures(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "fixtures")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("shared/fixtures not found above the package directory; it is part of the workspace")
-		}
-		dir = parent
-	}
-}
+// fixtures returns the shared fixtures directory.
+func fixtures(t testing.TB) string { return sharedfixtures.Dir(t) }
 
 // readJSON decodes a fixture file into v.
 func readJSON(t testing.TB, path string, v any) {

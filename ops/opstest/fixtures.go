@@ -14,27 +14,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/keyroll/keyroll/internal/fixtures"
 )
 
-// Dir returns the real-world fixture directory, found by walking up from the
-// working directory to the directory holding "shared".
+// Dir returns the real-world fixture directory (shared/fixtures/real-world).
 func Dir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		cand := filepath.Join(dir, "shared", "fixtures", "real-world")
-		if st, err := os.Stat(cand); err == nil && st.IsDir() {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("fixtures: shared/fixtures/real-world not found above the working directory")
-		}
-		dir = parent
-	}
+	return filepath.Join(fixtures.Dir(t), "real-world")
 }
 
 // Path returns the path of a fixture, e.g. "jwks/google-oauth2-v3-certs.json".
