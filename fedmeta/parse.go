@@ -2,16 +2,16 @@ package fedmeta
 
 import (
 	"bytes"
-	"crypto/sha1"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/beevik/etree"
+
+	"github.com/keyroll/keyroll/jwk"
 )
 
 // SigningCert is one published signing certificate.
@@ -58,10 +58,7 @@ func (e *CertError) Unwrap() []error { return []error{ErrBadCertificate, e.Err} 
 
 // Thumbprint returns the certificate thumbprint as AD FS and WIF show it:
 // upper-case hex SHA-1 of the DER encoding.
-func Thumbprint(c *x509.Certificate) string {
-	sum := sha1.Sum(c.Raw)
-	return strings.ToUpper(hex.EncodeToString(sum[:]))
-}
+func Thumbprint(c *x509.Certificate) string { return jwk.SHA1Thumbprint(c.Raw) }
 
 // Parse reads federation metadata. See the package documentation for what it
 // accepts. A document without signing certificates gives ErrNoSigningCerts;

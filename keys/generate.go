@@ -10,10 +10,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"math/big"
@@ -135,7 +133,7 @@ func Generate(spec Spec, subject string, notBefore, notAfter time.Time, random i
 	if err != nil {
 		return nil, err
 	}
-	kid, err := JWKThumbprint(signer.Public())
+	kid, err := jwk.Thumbprint(signer.Public())
 	if err != nil {
 		return nil, err
 	}
@@ -147,27 +145,4 @@ func Generate(spec Spec, subject string, notBefore, notAfter time.Time, random i
 		Signer: signer,
 		Cert:   cert,
 	}, nil
-}
-
-// JWKThumbprint returns the RFC 7638 thumbprint (SHA-256, base64url) of a
-// public key.
-func JWKThumbprint(pub crypto.PublicKey) (string, error) {
-	b64 := base64.RawURLEncoding.EncodeToString
-	var canon string
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
-		canon = fmt.Sprintf(`{"e":"%s","kty":"RSA","n":"%s"}`, b64(big.NewInt(int64(k.E)).Bytes()), b64(k.N.Bytes()))
-	case *ecdsa.PublicKey:
-		b, err := k.Bytes()
-		if err != nil || k.Curve != elliptic.P256() {
-			return "", fmt.Errorf("jwk thumbprint: unsupported EC key")
-		}
-		canon = fmt.Sprintf(`{"crv":"P-256","kty":"EC","x":"%s","y":"%s"}`, b64(b[1:33]), b64(b[33:]))
-	case ed25519.PublicKey:
-		canon = fmt.Sprintf(`{"crv":"Ed25519","kty":"OKP","x":"%s"}`, b64(k))
-	default:
-		return "", fmt.Errorf("jwk thumbprint: unsupported key type %T", pub)
-	}
-	sum := sha256.Sum256([]byte(canon))
-	return b64(sum[:]), nil
 }

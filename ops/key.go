@@ -73,7 +73,7 @@ func fromJWK(k jwk.Key) Key {
 	if out.Alg == "" {
 		out.Alg = jwk.DefaultAlg(k)
 	}
-	out.JWKThumbprint, _ = JWKThumbprint(k.Public)
+	out.JWKThumbprint, _ = jwk.Thumbprint(k.Public)
 	if len(k.Certs) > 0 {
 		setCert(&out, k.Certs[0])
 	}
@@ -91,7 +91,7 @@ func fromCert(c *x509.Certificate, sources []string) Key {
 	} else {
 		out.Alg = jwk.DefaultAlg(jwk.Key{Public: c.PublicKey})
 	}
-	out.JWKThumbprint, _ = JWKThumbprint(c.PublicKey)
+	out.JWKThumbprint, _ = jwk.Thumbprint(c.PublicKey)
 	return out
 }
 

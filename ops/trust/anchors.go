@@ -145,7 +145,7 @@ func fromCerts(data []byte, name string) ([]Anchor, error) {
 }
 
 func certAnchor(c *x509.Certificate, origin string) Anchor {
-	jt, _ := ops.JWKThumbprint(c.PublicKey)
+	jt, _ := jwk.Thumbprint(c.PublicKey)
 	return Anchor{SHA1: jwk.SHA1Thumbprint(c.Raw), SHA256: jwk.SHA256Thumbprint(c.Raw), JWKThumbprint: jt,
 		Public: c.PublicKey, Label: c.Subject.String(), Origin: origin}
 }
