@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/keyroll/keyroll/drill"
 	"github.com/keyroll/keyroll/internal/chart"
 	"github.com/keyroll/keyroll/issuer"
 )
@@ -112,7 +113,7 @@ func renderTimeline(w io.Writer, tl *issuer.TimelineInfo) {
 		if k.EndedAt != nil && k.EndedAt.Before(tl.From) {
 			continue
 		}
-		l := life(k.KID, shortThumb(k.Thumbprint)+" "+k.State)
+		l := life(k.KID, drill.Abbrev(k.Thumbprint)+" "+k.State)
 		l.created = k.CreatedAt
 		for _, p := range []struct {
 			at *time.Time
@@ -145,18 +146,10 @@ func renderTimeline(w io.Writer, tl *issuer.TimelineInfo) {
 			}
 			key := x.KID
 			if x.Thumbprint != "" {
-				key = shortThumb(x.Thumbprint)
+				key = drill.Abbrev(x.Thumbprint)
 			}
 			t.row(day(x.Time), group.tag, key, from+"→"+x.To, x.Reason)
 		}
 	}
 	t.flush()
-}
-
-// shortThumb abbreviates a thumbprint as 3A38…049B.
-func shortThumb(t string) string {
-	if len(t) <= 12 {
-		return t
-	}
-	return t[:4] + "…" + t[len(t)-4:]
 }
