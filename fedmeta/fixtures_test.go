@@ -25,7 +25,7 @@ type fixture struct {
 	passiveURL string
 }
 
-// fixtures repeats /work/shared/fixtures/real-world/SOURCES.md (federation-metadata).
+// fixtures repeats testdata/fixtures/real-world/SOURCES.md (federation-metadata).
 var fixtures = []fixture{
 	{
 		file: "entra-tenant-8b966979.xml", entityID: "https://sts.windows.net/8b966979-910b-487c-a604-69229b1ac75c/",

@@ -23,7 +23,7 @@ import (
 	"github.com/keyroll/keyroll/jwk"
 )
 
-// fixtures returns the shared fixtures directory.
+// fixtures returns the repository's testdata/fixtures directory.
 func fixtures(t testing.TB) string { return sharedfixtures.Dir(t) }
 
 func readFixture(t testing.TB, parts ...string) []byte {

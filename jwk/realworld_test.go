@@ -9,7 +9,7 @@ import (
 	"github.com/keyroll/keyroll/jwk"
 )
 
-// Values from shared/fixtures/real-world/SOURCES.md.
+// Values from testdata/fixtures/real-world/SOURCES.md.
 
 func TestRealGoogleJWKS(t *testing.T) {
 	keys, skipped, err := jwk.ParseSet(readFixture(t, "real-world", "jwks", "google-oauth2-v3-certs.json"))

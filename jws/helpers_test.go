@@ -18,7 +18,7 @@ import (
 	"github.com/keyroll/keyroll/jws"
 )
 
-// fixtures returns the shared fixtures directory.
+// fixtures returns the repository's testdata/fixtures directory.
 func fixtures(t testing.TB) string { return sharedfixtures.Dir(t) }
 
 // readJSON decodes a fixture file into v.

@@ -1,5 +1,5 @@
 // Package opstest gives keyroll's operator-toolkit tests the real provider
-// documents of ../shared/fixtures/real-world, a local HTTP server to serve
+// documents of testdata/fixtures/real-world, a local HTTP server to serve
 // them, and openssl's view of a certificate to compare against. It is
 // imported only by tests.
 package opstest
@@ -18,7 +18,7 @@ import (
 	"github.com/keyroll/keyroll/internal/fixtures"
 )
 
-// Dir returns the real-world fixture directory (shared/fixtures/real-world).
+// Dir returns the real-world fixture directory (testdata/fixtures/real-world).
 func Dir(t testing.TB) string {
 	t.Helper()
 	return filepath.Join(fixtures.Dir(t), "real-world")

@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-const fixtures = "../../../shared/fixtures/real-world/webconfig"
+const fixtures = "../../testdata/fixtures/real-world/webconfig"
 
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
