@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/jws"
 )
 
@@ -18,7 +18,7 @@ type apiTester struct {
 	hc    *http.Client
 }
 
-func (t *apiTester) test(ctx context.Context, k issuer.KeyInfo) (Outcome, Evidence, error) {
+func (t *apiTester) test(ctx context.Context, k adminapi.KeyInfo) (Outcome, Evidence, error) {
 	tok, err := t.admin.AppToken(ctx, t.app)
 	if err != nil {
 		if ctx.Err() != nil {

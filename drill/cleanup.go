@@ -9,7 +9,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/lifecycle"
 )
 
@@ -56,10 +56,10 @@ func (r *run) restore(ctx context.Context) {
 	if prev == "" {
 		_, err = r.cfg.Admin.RestoreDefault(ctx, ref)
 	} else {
-		_, err = r.cfg.Admin.Override(ctx, ref, issuer.OverrideRequest{Key: prev, AllowUnpublished: true})
+		_, err = r.cfg.Admin.Override(ctx, ref, adminapi.OverrideRequest{Key: prev, AllowUnpublished: true})
 	}
 	if err == nil {
-		var app *issuer.AppInfo
+		var app *adminapi.AppInfo
 		if app, err = r.cfg.Admin.App(ctx, ref); err == nil && app.KeyOverride != prev {
 			err = fmt.Errorf("the issuer reports %s", describeOverride(app.KeyOverride))
 		}
@@ -89,7 +89,7 @@ func (r *run) restoreFix(prev string) (fix, note string) {
 }
 
 // withdraw unpublishes the drill's transient key.
-func (r *run) withdraw(ctx context.Context, fresh issuer.KeyInfo) {
+func (r *run) withdraw(ctx context.Context, fresh adminapi.KeyInfo) {
 	tp := fresh.Thumbprint
 	k, err := r.cfg.Admin.WithdrawTransient(ctx, tp)
 	if err == nil && lifecycle.State(k.State).Published() {
@@ -116,7 +116,7 @@ func (r *run) recoverFresh(ctx context.Context) {
 		return
 	}
 	for _, k := range ks {
-		if k.Transient && lifecycle.State(k.State).Published() && !slices.ContainsFunc(r.keys, func(o issuer.KeyInfo) bool { return o.KID == k.KID }) {
+		if k.Transient && lifecycle.State(k.State).Published() && !slices.ContainsFunc(r.keys, func(o adminapi.KeyInfo) bool { return o.KID == k.KID }) {
 			r.withdraw(ctx, k)
 		}
 	}
@@ -126,7 +126,7 @@ func (r *run) recoverFresh(ctx context.Context) {
 // (or was never made) is fine.
 func (r *run) deleteUser(ctx context.Context) {
 	err := r.cfg.Admin.DeleteUser(ctx, r.user)
-	if ae := (*issuer.APIError)(nil); errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+	if ae := (*adminapi.APIError)(nil); errors.As(err, &ae) && ae.Status == http.StatusNotFound {
 		r.done("the temporary test user %s is gone", r.user)
 		return
 	}

@@ -9,24 +9,24 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/adminapi"
 )
 
 // Admin is the part of keyroll's admin API the drill uses;
-// *issuer.Client implements it.
+// *adminapi.Client implements it.
 type Admin interface {
-	App(ctx context.Context, app string) (*issuer.AppInfo, error)
-	Keys(ctx context.Context) ([]issuer.KeyInfo, error)
-	Override(ctx context.Context, app string, req issuer.OverrideRequest) (*issuer.OverrideResult, error)
-	RestoreDefault(ctx context.Context, app string) (*issuer.OverrideResult, error)
-	AppToken(ctx context.Context, app string) (*issuer.TokenResponse, error)
-	CreateUser(ctx context.Context, username, password string) (*issuer.CreatedUser, error)
+	App(ctx context.Context, app string) (*adminapi.AppInfo, error)
+	Keys(ctx context.Context) ([]adminapi.KeyInfo, error)
+	Override(ctx context.Context, app string, req adminapi.OverrideRequest) (*adminapi.OverrideResult, error)
+	RestoreDefault(ctx context.Context, app string) (*adminapi.OverrideResult, error)
+	AppToken(ctx context.Context, app string) (*adminapi.TokenResponse, error)
+	CreateUser(ctx context.Context, username, password string) (*adminapi.CreatedUser, error)
 	DeleteUser(ctx context.Context, username string) error
-	PublishTransient(ctx context.Context) (*issuer.KeyInfo, error)
-	WithdrawTransient(ctx context.Context, key string) (*issuer.KeyInfo, error)
+	PublishTransient(ctx context.Context) (*adminapi.KeyInfo, error)
+	WithdrawTransient(ctx context.Context, key string) (*adminapi.KeyInfo, error)
 }
 
-var _ Admin = (*issuer.Client)(nil)
+var _ Admin = (*adminapi.Client)(nil)
 
 // Config says what to drill. Exactly one of API and Web is set.
 type Config struct {
@@ -53,7 +53,7 @@ type Config struct {
 	// drill creates a temporary user and deletes it afterwards.
 	User, Password string
 	// Issuer is where the issuer's discovery document is (web mode; default:
-	// the BaseURL of Admin when it is an *issuer.Client). The drill submits
+	// the BaseURL of Admin when it is an *adminapi.Client). The drill submits
 	// the test user's password only to the authorization_endpoint it names,
 	// never to a look-alike sign-in form elsewhere.
 	Issuer string
@@ -107,7 +107,7 @@ func (c *Config) check() error {
 }
 
 func (c *Config) defaults() {
-	if ac, ok := c.Admin.(*issuer.Client); ok && c.Issuer == "" && ac != nil {
+	if ac, ok := c.Admin.(*adminapi.Client); ok && c.Issuer == "" && ac != nil {
 		c.Issuer = ac.BaseURL
 	}
 	if c.HTTP == nil {

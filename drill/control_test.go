@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/clock"
 	"github.com/keyroll/keyroll/drill"
 	"github.com/keyroll/keyroll/drill/drilltest"
-	"github.com/keyroll/keyroll/issuer"
 	"github.com/keyroll/keyroll/verify"
 )
 
@@ -29,7 +29,7 @@ func controls(rep *drill.Report) []string {
 // evidence.
 func TestDrillOpenAPI(t *testing.T) {
 	e := newEnv(t).rotate(t, false)
-	e.createApp(t, issuer.CreateAppRequest{Name: "open-api", Audience: "api://open"})
+	e.createApp(t, adminapi.CreateAppRequest{Name: "open-api", Audience: "api://open"})
 	rep, progress := e.run(t, context.Background(), drill.Config{App: "open-api", API: serve(t, drilltest.Open()), FreshKey: true})
 	wantVerdict(t, rep, drill.Inconclusive, 2, progress)
 	if got := controls(rep); !slices.Equal(got, []string{"no token:accepted", "unknown key:accepted"}) {
@@ -55,7 +55,7 @@ func TestDrillOpenAPI(t *testing.T) {
 // unpublished key with the application's claims.
 func TestDrillUnverifiedAPI(t *testing.T) {
 	e := newEnv(t).rotate(t, false)
-	e.createApp(t, issuer.CreateAppRequest{Name: "lax-api", Audience: "api://lax"})
+	e.createApp(t, adminapi.CreateAppRequest{Name: "lax-api", Audience: "api://lax"})
 	api := serve(t, drilltest.API(drilltest.Unverified(e.url, "api://lax", time.Now)))
 	rep, progress := e.run(t, context.Background(), drill.Config{App: "lax-api", API: api})
 	wantVerdict(t, rep, drill.Inconclusive, 2, progress)
@@ -82,7 +82,7 @@ func TestDrillUnverifiedAPI(t *testing.T) {
 func TestDrillFreshKeyThrottled(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t).rotate(t, false)
-	e.createApp(t, issuer.CreateAppRequest{Name: "lib-api", Audience: "api://lib"})
+	e.createApp(t, adminapi.CreateAppRequest{Name: "lib-api", Audience: "api://lib"})
 	clk := clock.NewFake(time.Now())
 	v, err := verify.New(e.url, verify.Discovery(e.url), verify.WithAudience("api://lib"), verify.WithClock(clk), verify.WithMinRefreshInterval(5*time.Minute))
 	if err != nil {
@@ -119,7 +119,7 @@ func TestDrillFreshKeyThrottled(t *testing.T) {
 // throttle still restores the override and withdraws the fresh key.
 func TestDrillInterruptedWaiting(t *testing.T) {
 	e := newEnv(t).rotate(t, false)
-	e.createApp(t, issuer.CreateAppRequest{Name: "startup-api", Audience: "api://startup"})
+	e.createApp(t, adminapi.CreateAppRequest{Name: "startup-api", Audience: "api://startup"})
 	check, err := drilltest.Startup(context.Background(), e.url, "api://startup")
 	if err != nil {
 		t.Fatal(err)
@@ -136,16 +136,16 @@ func TestDrillInterruptedWaiting(t *testing.T) {
 
 // panickyAdmin panics minting a token once the application is pinned.
 type panickyAdmin struct {
-	*issuer.Client
+	*adminapi.Client
 	pinned bool
 }
 
-func (p *panickyAdmin) Override(ctx context.Context, app string, req issuer.OverrideRequest) (*issuer.OverrideResult, error) {
+func (p *panickyAdmin) Override(ctx context.Context, app string, req adminapi.OverrideRequest) (*adminapi.OverrideResult, error) {
 	p.pinned = true
 	return p.Client.Override(ctx, app, req)
 }
 
-func (p *panickyAdmin) AppToken(ctx context.Context, app string) (*issuer.TokenResponse, error) {
+func (p *panickyAdmin) AppToken(ctx context.Context, app string) (*adminapi.TokenResponse, error) {
 	if p.pinned {
 		panic("injected panic")
 	}
@@ -156,7 +156,7 @@ func (p *panickyAdmin) AppToken(ctx context.Context, app string) (*issuer.TokenR
 // application's override; the drill reports failed.
 func TestDrillPanic(t *testing.T) {
 	e := newEnv(t).rotate(t, false)
-	e.createApp(t, issuer.CreateAppRequest{Name: "lib-api", Audience: "api://lib"})
+	e.createApp(t, adminapi.CreateAppRequest{Name: "lib-api", Audience: "api://lib"})
 	api := serve(t, drilltest.LibraryAPI(e.libraryVerifier(t, "api://lib")))
 	rep, progress := e.run(t, context.Background(), drill.Config{Admin: &panickyAdmin{Client: e.admin}, App: "lib-api", API: api})
 	wantVerdict(t, rep, drill.Failed, 2, progress)

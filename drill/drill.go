@@ -7,13 +7,13 @@ import (
 	"slices"
 	"time"
 
-	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/adminapi"
 )
 
 // tester runs one test against the application, pinned to key k. A non-nil
 // error stops the drill (cancellation, a test user who cannot sign in).
 type tester interface {
-	test(ctx context.Context, k issuer.KeyInfo) (Outcome, Evidence, error)
+	test(ctx context.Context, k adminapi.KeyInfo) (Outcome, Evidence, error)
 }
 
 // run is one drill in progress.
@@ -21,9 +21,9 @@ type run struct {
 	cfg    Config
 	rep    *Report
 	tester tester
-	keys   []issuer.KeyInfo // every key, as listed at the start
-	pinned bool             // an override was (maybe) set: restore it
-	fresh  *issuer.KeyInfo  // the transient key published
+	keys   []adminapi.KeyInfo // every key, as listed at the start
+	pinned bool               // an override was (maybe) set: restore it
+	fresh  *adminapi.KeyInfo  // the transient key published
 	// publishing: a transient key was asked for, so the cleanup looks for
 	// one even if the answer never came.
 	publishing bool
@@ -105,7 +105,7 @@ func (r *run) start(ctx context.Context) error {
 	if len(order) == 0 {
 		return errors.New("the issuer publishes no key to test")
 	}
-	if !slices.ContainsFunc(order, func(k issuer.KeyInfo) bool { return k.State == "next" }) {
+	if !slices.ContainsFunc(order, func(k adminapi.KeyInfo) bool { return k.State == "next" }) {
 		r.say("drill: note: no next key is published, so the next rollover cannot be tested (keyroll keys rotate publishes one)\n")
 	}
 	if r.cfg.API != "" {
@@ -119,15 +119,15 @@ func (r *run) start(ctx context.Context) error {
 // testOrder returns the published keys a drill tests, in order: next,
 // primary, then retired keys, most recently retired first. Transient keys
 // (other drills') are left out.
-func testOrder(keys []issuer.KeyInfo) []issuer.KeyInfo {
+func testOrder(keys []adminapi.KeyInfo) []adminapi.KeyInfo {
 	rank := map[string]int{"next": 0, "primary": 1, "retired": 2}
-	var out []issuer.KeyInfo
+	var out []adminapi.KeyInfo
 	for _, k := range keys {
 		if _, ok := rank[k.State]; ok && !k.Transient {
 			out = append(out, k)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b issuer.KeyInfo) int {
+	slices.SortStableFunc(out, func(a, b adminapi.KeyInfo) int {
 		if d := rank[a.State] - rank[b.State]; d != 0 {
 			return d
 		}
@@ -145,11 +145,11 @@ func timeOf(t *time.Time) time.Time {
 
 // testKey pins the application to k and tests it; role is the key's
 // state, or "fresh". Only a reason to stop the drill is returned.
-func (r *run) testKey(ctx context.Context, k issuer.KeyInfo, role string) error {
+func (r *run) testKey(ctx context.Context, k adminapi.KeyInfo, role string) error {
 	r.say("pinning app to %s key %s … ", role, Abbrev(k.Thumbprint))
 	res := newResult(k, role)
 	r.pinned = true
-	out, err := r.cfg.Admin.Override(ctx, r.cfg.App, issuer.OverrideRequest{Key: k.Thumbprint})
+	out, err := r.cfg.Admin.Override(ctx, r.cfg.App, adminapi.OverrideRequest{Key: k.Thumbprint})
 	if err == nil {
 		err = checkPinned(out, k)
 	}
@@ -176,7 +176,7 @@ func (r *run) testKey(ctx context.Context, k issuer.KeyInfo, role string) error 
 
 // checkPinned confirms the issuer now signs the application's tokens
 // with k.
-func checkPinned(out *issuer.OverrideResult, k issuer.KeyInfo) error {
+func checkPinned(out *adminapi.OverrideResult, k adminapi.KeyInfo) error {
 	sk := out.App.SigningKey
 	if sk == nil || !sk.Override || sk.Thumbprint != k.Thumbprint {
 		why := out.App.Warning

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/drill"
 	"github.com/keyroll/keyroll/drill/drilltest"
-	"github.com/keyroll/keyroll/issuer"
 )
 
 // TestDrillPinnedAPI: an API that pins the primary's thumbprint rejects the
@@ -19,7 +19,7 @@ import (
 func TestDrillPinnedAPI(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t).withRetired(t)
-	e.createApp(t, issuer.CreateAppRequest{Name: "pinned-api", Audience: "api://pinned"})
+	e.createApp(t, adminapi.CreateAppRequest{Name: "pinned-api", Audience: "api://pinned"})
 	check, err := drilltest.Pinned(e.url, "api://pinned", e.m.Snapshot().Primary.Cert, time.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -56,8 +56,8 @@ func TestDrillPinnedAPI(t *testing.T) {
 func TestDrillStartupJWKS(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t).rotate(t, false)
-	e.createApp(t, issuer.CreateAppRequest{Name: "startup-api", Audience: "api://startup"})
-	pinned, err := e.admin.Override(ctx, "startup-api", issuer.OverrideRequest{Next: true})
+	e.createApp(t, adminapi.CreateAppRequest{Name: "startup-api", Audience: "api://startup"})
+	pinned, err := e.admin.Override(ctx, "startup-api", adminapi.OverrideRequest{Next: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,9 +96,9 @@ func TestDrillStartupJWKS(t *testing.T) {
 func TestDrillLibraryAPI(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t).withRetired(t)
-	e.createApp(t, issuer.CreateAppRequest{Name: "lib-api", Audience: "api://lib"})
+	e.createApp(t, adminapi.CreateAppRequest{Name: "lib-api", Audience: "api://lib"})
 	retired := e.key(t, "retired")
-	if _, err := e.admin.Override(ctx, "lib-api", issuer.OverrideRequest{Key: retired.Thumbprint}); err != nil {
+	if _, err := e.admin.Override(ctx, "lib-api", adminapi.OverrideRequest{Key: retired.Thumbprint}); err != nil {
 		t.Fatal(err)
 	}
 	api := serve(t, drilltest.LibraryAPI(e.libraryVerifier(t, "api://lib")))

@@ -14,9 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/drill"
 	"github.com/keyroll/keyroll/drill/drilltest"
 	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/issuer/server"
 	"github.com/keyroll/keyroll/keys"
 	"github.com/keyroll/keyroll/lifecycle"
 	"github.com/keyroll/keyroll/store/sqlite"
@@ -28,7 +30,7 @@ import (
 type env struct {
 	m     *issuer.Manager
 	url   string
-	admin *issuer.Client
+	admin *adminapi.Client
 }
 
 func newEnv(t *testing.T) *env {
@@ -54,8 +56,8 @@ func newEnv(t *testing.T) *env {
 	if err := m.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	mux.Handle("/", issuer.NewServer(m, issuer.ServerOptions{}))
-	return &env{m: m, url: ts.URL, admin: &issuer.Client{BaseURL: ts.URL}}
+	mux.Handle("/", server.New(m, server.Options{}))
+	return &env{m: m, url: ts.URL, admin: &adminapi.Client{BaseURL: ts.URL}}
 }
 
 // withRetired rotates urgently then normally: a retired, a primary and a
@@ -74,7 +76,7 @@ func (e *env) rotate(t *testing.T, urgent bool) *env {
 	return e
 }
 
-func (e *env) createApp(t *testing.T, req issuer.CreateAppRequest) *issuer.CreatedApp {
+func (e *env) createApp(t *testing.T, req adminapi.CreateAppRequest) *adminapi.CreatedApp {
 	t.Helper()
 	out, err := e.admin.CreateApp(context.Background(), req)
 	if err != nil {
@@ -84,7 +86,7 @@ func (e *env) createApp(t *testing.T, req issuer.CreateAppRequest) *issuer.Creat
 }
 
 // key returns the published, non-transient key in state.
-func (e *env) key(t *testing.T, state string) issuer.KeyInfo {
+func (e *env) key(t *testing.T, state string) adminapi.KeyInfo {
 	t.Helper()
 	ks, err := e.admin.Keys(context.Background())
 	if err != nil {
@@ -96,7 +98,7 @@ func (e *env) key(t *testing.T, state string) issuer.KeyInfo {
 		}
 	}
 	t.Fatalf("no %s key", state)
-	return issuer.KeyInfo{}
+	return adminapi.KeyInfo{}
 }
 
 // run drills with cfg (Admin and Progress filled in) and returns the
@@ -205,11 +207,11 @@ func (e *env) libraryVerifier(t *testing.T, audience string) *verify.Verifier {
 
 // webApp registers a confidential application and serves a drilltest
 // WebApp for it whose ID token check is made by check(clientID).
-func (e *env) webApp(t *testing.T, name string, check func(clientID string) drilltest.Check) (url string, app *issuer.CreatedApp) {
+func (e *env) webApp(t *testing.T, name string, check func(clientID string) drilltest.Check) (url string, app *adminapi.CreatedApp) {
 	t.Helper()
 	mux := http.NewServeMux()
 	url = serve(t, mux)
-	app = e.createApp(t, issuer.CreateAppRequest{Name: name, RedirectURIs: []string{url + "/callback"}})
+	app = e.createApp(t, adminapi.CreateAppRequest{Name: name, RedirectURIs: []string{url + "/callback"}})
 	wa, err := drilltest.NewWebApp(drilltest.WebConfig{Issuer: e.url, ClientID: app.App.ClientID, ClientSecret: app.ClientSecret,
 		RedirectURI: url + "/callback", Check: check(app.App.ClientID)})
 	if err != nil {

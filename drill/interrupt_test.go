@@ -10,9 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/drill"
 	"github.com/keyroll/keyroll/drill/drilltest"
-	"github.com/keyroll/keyroll/issuer"
 	"github.com/keyroll/keyroll/jws"
 )
 
@@ -32,9 +32,9 @@ func cancelOn(n int32, cancel context.CancelFunc, h http.Handler) http.Handler {
 // still restores the override and withdraws the key, and exits 2.
 func TestDrillInterruptedAPI(t *testing.T) {
 	e := newEnv(t).rotate(t, false)
-	e.createApp(t, issuer.CreateAppRequest{Name: "lib-api", Audience: "api://lib"})
+	e.createApp(t, adminapi.CreateAppRequest{Name: "lib-api", Audience: "api://lib"})
 	primary := e.key(t, "primary")
-	if _, err := e.admin.Override(context.Background(), "lib-api", issuer.OverrideRequest{Key: primary.Thumbprint}); err != nil {
+	if _, err := e.admin.Override(context.Background(), "lib-api", adminapi.OverrideRequest{Key: primary.Thumbprint}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -79,12 +79,12 @@ func TestDrillInterruptedWeb(t *testing.T) {
 
 // failingAdmin is the real admin API except for the steps it breaks.
 type failingAdmin struct {
-	*issuer.Client
+	*adminapi.Client
 	restore, withdraw bool
 	lostPublish       bool // publish, then fail as if the answer were lost
 }
 
-func (f *failingAdmin) PublishTransient(ctx context.Context) (*issuer.KeyInfo, error) {
+func (f *failingAdmin) PublishTransient(ctx context.Context) (*adminapi.KeyInfo, error) {
 	k, err := f.Client.PublishTransient(ctx)
 	if f.lostPublish && err == nil {
 		return nil, errInjected
@@ -94,14 +94,14 @@ func (f *failingAdmin) PublishTransient(ctx context.Context) (*issuer.KeyInfo, e
 
 var errInjected = errors.New("injected failure")
 
-func (f *failingAdmin) RestoreDefault(ctx context.Context, app string) (*issuer.OverrideResult, error) {
+func (f *failingAdmin) RestoreDefault(ctx context.Context, app string) (*adminapi.OverrideResult, error) {
 	if f.restore {
 		return nil, errInjected
 	}
 	return f.Client.RestoreDefault(ctx, app)
 }
 
-func (f *failingAdmin) WithdrawTransient(ctx context.Context, key string) (*issuer.KeyInfo, error) {
+func (f *failingAdmin) WithdrawTransient(ctx context.Context, key string) (*adminapi.KeyInfo, error) {
 	if f.withdraw {
 		return nil, errInjected
 	}
@@ -114,7 +114,7 @@ func (f *failingAdmin) WithdrawTransient(ctx context.Context, key string) (*issu
 func TestDrillCleanupFails(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t).rotate(t, false)
-	e.createApp(t, issuer.CreateAppRequest{Name: "Payroll API", Audience: "api://lib"})
+	e.createApp(t, adminapi.CreateAppRequest{Name: "Payroll API", Audience: "api://lib"})
 	api := serve(t, drilltest.LibraryAPI(e.libraryVerifier(t, "api://lib")))
 	rep, progress := e.run(t, ctx, drill.Config{Admin: &failingAdmin{Client: e.admin, restore: true, withdraw: true},
 		App: "Payroll API", API: api, FreshKey: true})
@@ -149,7 +149,7 @@ func TestDrillCleanupFails(t *testing.T) {
 func TestDrillBadInput(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t).rotate(t, false)
-	e.createApp(t, issuer.CreateAppRequest{Name: "api"})
+	e.createApp(t, adminapi.CreateAppRequest{Name: "api"})
 	before, _ := e.admin.Events(ctx, e.m.Now().AddDate(-1, 0, 0), 0)
 	cases := []struct {
 		cfg  drill.Config
@@ -187,7 +187,7 @@ func TestDrillBadInput(t *testing.T) {
 func TestDrillUndecided(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t).rotate(t, false)
-	e.createApp(t, issuer.CreateAppRequest{Name: "api"})
+	e.createApp(t, adminapi.CreateAppRequest{Name: "api"})
 	next := e.key(t, "next")
 	flaky := func(nextStatus, otherStatus int) string {
 		return serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -244,7 +244,7 @@ func TestDrillWrongPassword(t *testing.T) {
 // fresh key is lost, the cleanup still finds the key and withdraws it.
 func TestDrillLostPublication(t *testing.T) {
 	e := newEnv(t).rotate(t, false)
-	e.createApp(t, issuer.CreateAppRequest{Name: "lib-api", Audience: "api://lib"})
+	e.createApp(t, adminapi.CreateAppRequest{Name: "lib-api", Audience: "api://lib"})
 	api := serve(t, drilltest.LibraryAPI(e.libraryVerifier(t, "api://lib")))
 	rep, progress := e.run(t, context.Background(), drill.Config{Admin: &failingAdmin{Client: e.admin, lostPublish: true},
 		App: "lib-api", API: api, FreshKey: true})
@@ -258,7 +258,7 @@ func TestDrillLostPublication(t *testing.T) {
 // keyroll's sign-in form never gets the test user's password.
 func TestDrillLookalikeSignIn(t *testing.T) {
 	e := newEnv(t).rotate(t, false)
-	e.createApp(t, issuer.CreateAppRequest{Name: "phish", RedirectURIs: []string{"https://phish.example/cb"}})
+	e.createApp(t, adminapi.CreateAppRequest{Name: "phish", RedirectURIs: []string{"https://phish.example/cb"}})
 	var posted atomic.Int32
 	url := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/adminapi"
 )
 
 // Outcome is what one test found.
@@ -52,7 +52,7 @@ type Result struct {
 	Earlier []Evidence `json:"earlier_attempts,omitempty"`
 }
 
-func newResult(k issuer.KeyInfo, role string) Result {
+func newResult(k adminapi.KeyInfo, role string) Result {
 	return Result{KID: k.KID, Thumbprint: k.Thumbprint, Alg: k.Alg, State: role,
 		PromoteAt: k.PromoteAt, RetiredAt: k.RetiredAt, UnpublishAt: k.UnpublishAt}
 }

@@ -9,7 +9,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/adminapi"
+	"github.com/keyroll/keyroll/issuer/signin"
 )
 
 // maxHops bounds the requests of one browser session.
@@ -24,7 +25,7 @@ type webTester struct {
 	hc             *http.Client
 }
 
-func (t *webTester) test(ctx context.Context, _ issuer.KeyInfo) (Outcome, Evidence, error) {
+func (t *webTester) test(ctx context.Context, _ adminapi.KeyInfo) (Outcome, Evidence, error) {
 	jar, _ := cookiejar.New(nil) // never fails without options
 	s := &session{t: t, hc: noRedirects(t.hc, jar)}
 	o, err := s.run(ctx)
@@ -155,7 +156,7 @@ func (s *session) checkHandOff(next *url.URL) (Outcome, bool) {
 // cannot sign in (err); after the hand-off the application sent the
 // browser back to sign in, a rejection (done).
 func (s *session) signInPage(ctx context.Context, resp *http.Response, body []byte) (next *http.Request, o Outcome, done bool, err error) {
-	form, perr := issuer.ParseLoginForm(body)
+	form, perr := signin.ParseLoginForm(body)
 	if perr != nil {
 		return nil, "", false, nil
 	}

@@ -15,6 +15,9 @@ import (
 // a malformed name, redirect URI or lifetime. The admin API answers 400.
 var ErrInvalid = errors.New("invalid request")
 
+// Invalid returns an error wrapping ErrInvalid with the message.
+func Invalid(format string, args ...any) error { return invalid(format, args...) }
+
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }

@@ -6,89 +6,149 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/keyroll/keyroll/issuer/credential"
 	"github.com/keyroll/keyroll/lifecycle"
 	"github.com/keyroll/keyroll/store"
 )
 
-// findApp resolves an application by client id or, failing that, by name.
-func (p *provider) findApp(ctx context.Context, ref string) (store.Application, error) {
-	app, err := p.st().App(ctx, ref)
+// AppSpec is what an application is registered with.
+type AppSpec struct {
+	Name     string
+	Protocol store.Protocol // "" is OIDC
+	// Audience is the aud of an OIDC application's tokens (default: its
+	// client id), a SAML service provider's entity ID, or a WS-Federation
+	// realm (wtrealm).
+	Audience string
+	// RedirectURIs are where answers may go: OIDC redirect URIs, SAML
+	// assertion consumer services, WS-Federation reply addresses.
+	RedirectURIs  []string
+	Public        bool          // OIDC: no secret, PKCE required
+	TokenLifetime time.Duration // 0: an hour, or the policy's maximum if shorter
+	Fed           store.FedSettings
+}
+
+// FindApp resolves an application by client id or, failing that, by name.
+func (m *Manager) FindApp(ctx context.Context, ref string) (store.Application, error) {
+	app, err := m.cfg.Store.App(ctx, ref)
 	if !errors.Is(err, store.ErrNotFound) {
 		return app, err
 	}
-	app, err = p.st().AppByName(ctx, ref)
+	app, err = m.cfg.Store.AppByName(ctx, ref)
 	if errors.Is(err, store.ErrNotFound) {
-		return app, fmt.Errorf("%w: no application is named %q or has it as client id (keyroll apps list)", store.ErrNotFound, clip(ref))
+		return app, fmt.Errorf("%w: no application is named %q or has it as client id (keyroll apps list)", store.ErrNotFound, Clip(ref))
 	}
 	return app, err
 }
 
-// createApp registers an application and returns it with its client
-// secret, which is shown this once and stored only as a SHA-256.
-func (p *provider) createApp(ctx context.Context, req CreateAppRequest, actor string) (*CreatedApp, error) {
-	if err := checkAppName(req.Name); err != nil {
-		return nil, err
+// Apps returns every application, by name.
+func (m *Manager) Apps(ctx context.Context) ([]store.Application, error) { return m.cfg.Store.Apps(ctx) }
+
+// CreateApp registers an application and returns it with its client
+// secret (OIDC confidential clients only), which is shown this once and
+// stored only as a SHA-256.
+func (m *Manager) CreateApp(ctx context.Context, spec AppSpec, actor string) (store.Application, string, error) {
+	if err := checkSpec(ctx, m, spec); err != nil {
+		return store.Application{}, "", err
 	}
-	if err := checkAudience(req.Audience); err != nil {
-		return nil, err
-	}
-	if err := checkRedirectURIs(req.RedirectURIs); err != nil {
-		return nil, err
-	}
-	if req.TokenLifetimeSeconds < 0 || req.TokenLifetimeSeconds > int64(100*365*24*time.Hour/time.Second) {
-		return nil, invalid("token lifetime of %d seconds", req.TokenLifetimeSeconds)
-	}
-	lifetime, err := tokenLifetime(time.Duration(req.TokenLifetimeSeconds)*time.Second, p.m.cfg.Policy.MaxTokenLifetime)
+	lifetime, err := tokenLifetime(spec.TokenLifetime, m.cfg.Policy.MaxTokenLifetime)
 	if err != nil {
-		return nil, err
+		return store.Application{}, "", err
 	}
-	if req.Public && len(req.RedirectURIs) == 0 {
-		return nil, invalid("a public client signs users in, so it needs at least one redirect URI")
+	now := m.Now()
+	app := store.Application{ClientID: credential.NewClientID(), Name: spec.Name, Protocol: spec.Protocol,
+		RedirectURIs: spec.RedirectURIs, Audience: spec.Audience, TokenLifetime: lifetime, Fed: spec.Fed,
+		CreatedAt: now, UpdatedAt: now}
+	if app.Protocol == "" {
+		app.Protocol = store.ProtocolOIDC
 	}
-	now := p.m.Now()
-	app := store.Application{ClientID: newClientID(), Name: req.Name, RedirectURIs: req.RedirectURIs,
-		Audience: req.Audience, TokenLifetime: lifetime, CreatedAt: now, UpdatedAt: now}
 	if app.Audience == "" {
 		app.Audience = app.ClientID
 	}
-	out := &CreatedApp{}
-	kind := "public client"
-	if !req.Public {
-		out.ClientSecret, app.SecretHash = newClientSecret()
-		kind = "confidential client"
+	var secret string
+	kind := string(app.Protocol) + " application"
+	if app.Protocol == store.ProtocolOIDC {
+		kind = "public client"
+		if !spec.Public {
+			secret, app.SecretHash = credential.NewClientSecret()
+			kind = "confidential client"
+		}
 	}
 	ev := lifecycle.Event{Time: now, Actor: actor, App: app.Name,
 		Reason: fmt.Sprintf("application created: client id %s, %s", app.ClientID, kind)}
-	if err := p.st().CreateApp(ctx, app, ev); err != nil {
-		return nil, err
+	if err := m.cfg.Store.CreateApp(ctx, app, ev); err != nil {
+		return store.Application{}, "", err
 	}
-	out.App = p.appInfo(ctx, app)
-	return out, nil
+	return app, secret, nil
 }
 
-// deleteApp removes an application; its pending codes go with it.
-func (p *provider) deleteApp(ctx context.Context, ref, actor string) error {
-	app, err := p.findApp(ctx, ref)
+// checkSpec validates a registration for its protocol.
+func checkSpec(ctx context.Context, m *Manager, spec AppSpec) error {
+	if err := checkAppName(spec.Name); err != nil {
+		return err
+	}
+	if spec.TokenLifetime < 0 || spec.TokenLifetime > 100*365*24*time.Hour {
+		return invalid("token lifetime of %s", spec.TokenLifetime)
+	}
+	switch spec.Protocol {
+	case "", store.ProtocolOIDC:
+		if err := checkAudience(spec.Audience); err != nil {
+			return err
+		}
+		if err := checkRedirectURIs(spec.RedirectURIs); err != nil {
+			return err
+		}
+		if spec.Public && len(spec.RedirectURIs) == 0 {
+			return invalid("a public client signs users in, so it needs at least one redirect URI")
+		}
+	case store.ProtocolSAML, store.ProtocolWSFed:
+		if spec.Public {
+			return invalid("--public is for OIDC clients; %s applications have no client secret", spec.Protocol)
+		}
+		return checkFedSpec(ctx, m, spec)
+	default:
+		return invalid("protocol %q: want oidc, saml or wsfed", spec.Protocol)
+	}
+	return nil
+}
+
+// DeleteApp removes an application; its pending codes go with it.
+func (m *Manager) DeleteApp(ctx context.Context, ref, actor string) error {
+	app, err := m.FindApp(ctx, ref)
 	if err != nil {
 		return err
 	}
-	return p.st().DeleteApp(ctx, app.ClientID, lifecycle.Event{Time: p.m.Now(), Actor: actor, App: app.Name,
+	return m.cfg.Store.DeleteApp(ctx, app.ClientID, lifecycle.Event{Time: m.Now(), Actor: actor, App: app.Name,
 		Reason: "application deleted: client id " + app.ClientID})
 }
 
-// override points the application at a published key. The key is chosen
+// KeyRef names the key an override points at: exactly one of Key (a
+// thumbprint or kid), Next and Latest.
+type KeyRef struct {
+	Key    string
+	Next   bool // the next key
+	Latest bool // the newest published key by NotBefore
+	// AllowUnpublished accepts a key that is no longer published, to put
+	// back a previous setting exactly; the primary signs meanwhile.
+	AllowUnpublished bool
+}
+
+// AppChange is the outcome of an override or restore-default.
+type AppChange struct {
+	App     store.Application
+	Changed bool // false when the setting was already so
+	Events  []lifecycle.Event
+}
+
+// Override points the application at a published key. The key is chosen
 // and checked inside the store's transaction, so it cannot be revoked
 // between the check and the write.
-func (p *provider) override(ctx context.Context, ref string, req OverrideRequest, actor string) (*OverrideResult, error) {
-	if err := req.check(); err != nil {
-		return nil, err
-	}
-	return p.changeApp(ctx, ref, func(cur store.Application, keys []lifecycle.Key, now time.Time) (*store.Application, *lifecycle.Event, error) {
-		k, err := pickKey(keys, req)
+func (m *Manager) Override(ctx context.Context, ref string, kr KeyRef, actor string) (*AppChange, error) {
+	return m.changeApp(ctx, ref, func(cur store.Application, keys []lifecycle.Key, now time.Time) (*store.Application, *lifecycle.Event, error) {
+		k, err := pickKey(keys, kr)
 		if err != nil {
 			return nil, nil, err
 		}
-		if why := unusable(k, p.m.Policy(), now); why != "" && !req.AllowUnpublished {
+		if why := unusable(k, m.Policy(), now); why != "" && !kr.AllowUnpublished {
 			return nil, nil, fmt.Errorf("%w: key %s %s and cannot sign; choose a published key (keyroll keys list)", lifecycle.ErrNotPublished, k.Thumbprint, why)
 		}
 		if cur.KeyThumbprint == k.Thumbprint {
@@ -104,9 +164,9 @@ func (p *provider) override(ctx context.Context, ref string, req OverrideRequest
 	}, actor)
 }
 
-// restoreDefault removes the override: the primary signs again.
-func (p *provider) restoreDefault(ctx context.Context, ref, actor string) (*OverrideResult, error) {
-	return p.changeApp(ctx, ref, func(cur store.Application, keys []lifecycle.Key, _ time.Time) (*store.Application, *lifecycle.Event, error) {
+// RestoreDefault removes the override: the primary signs again.
+func (m *Manager) RestoreDefault(ctx context.Context, ref, actor string) (*AppChange, error) {
+	return m.changeApp(ctx, ref, func(cur store.Application, keys []lifecycle.Key, _ time.Time) (*store.Application, *lifecycle.Event, error) {
 		if cur.KeyThumbprint == "" {
 			return nil, nil, nil
 		}
@@ -124,15 +184,15 @@ func (p *provider) restoreDefault(ctx context.Context, ref, actor string) (*Over
 // change) and its event, which changeApp completes with time, actor, app.
 type appChange func(cur store.Application, keys []lifecycle.Key, now time.Time) (*store.Application, *lifecycle.Event, error)
 
-func (p *provider) changeApp(ctx context.Context, ref string, f appChange, actor string) (*OverrideResult, error) {
-	app, err := p.findApp(ctx, ref)
+func (m *Manager) changeApp(ctx context.Context, ref string, f appChange, actor string) (*AppChange, error) {
+	app, err := m.FindApp(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
 	var events []lifecycle.Event
-	app, changed, err := p.st().UpdateApp(ctx, app.ClientID, func(cur store.Application, keys []lifecycle.Key) (*store.Application, []lifecycle.Event, error) {
+	app, changed, err := m.cfg.Store.UpdateApp(ctx, app.ClientID, func(cur store.Application, keys []lifecycle.Key) (*store.Application, []lifecycle.Event, error) {
 		events = nil
-		now := p.m.Now()
+		now := m.Now()
 		next, ev, err := f(cur, keys, now)
 		if err != nil || next == nil {
 			return nil, nil, err
@@ -149,20 +209,29 @@ func (p *provider) changeApp(ctx context.Context, ref string, f appChange, actor
 		events = nil
 	}
 	for _, e := range events {
-		p.log().Info("application signing key changed", "app", e.App, "thumbprint", e.Thumbprint, "actor", e.Actor, "reason", e.Reason)
+		m.cfg.Logger.Info("application signing key changed", "app", e.App, "thumbprint", e.Thumbprint, "actor", e.Actor, "reason", e.Reason)
 	}
-	return &OverrideResult{App: p.appInfo(ctx, app), Changed: changed, Events: eventInfos(events)}, nil
+	return &AppChange{App: app, Changed: changed, Events: events}, nil
 }
 
-// pickKey finds the key an override request names.
-func pickKey(keys []lifecycle.Key, req OverrideRequest) (lifecycle.Key, error) {
+// pickKey finds the key an override names.
+func pickKey(keys []lifecycle.Key, kr KeyRef) (lifecycle.Key, error) {
+	n := 0
+	for _, set := range []bool{kr.Key != "", kr.Next, kr.Latest} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return lifecycle.Key{}, invalid("name exactly one of key, next or latest")
+	}
 	switch {
-	case req.Next:
+	case kr.Next:
 		if i := lifecycle.NextIndex(keys); i >= 0 {
 			return keys[i], nil
 		}
 		return lifecycle.Key{}, fmt.Errorf("%w: there is no next key; publish one with keyroll keys rotate", lifecycle.ErrNotPublished)
-	case req.Latest:
+	case kr.Latest:
 		var best *lifecycle.Key
 		for i, k := range keys {
 			if k.State.Published() && (best == nil || k.NotBefore.After(best.NotBefore) ||
@@ -175,61 +244,40 @@ func pickKey(keys []lifecycle.Key, req OverrideRequest) (lifecycle.Key, error) {
 		}
 		return *best, nil
 	}
-	i := lifecycle.Find(keys, req.Key)
+	i := lifecycle.Find(keys, kr.Key)
 	if i < 0 {
-		return lifecycle.Key{}, fmt.Errorf("%w: %q matches no key's thumbprint or kid (keyroll keys list)", lifecycle.ErrUnknownKey, clip(req.Key))
+		return lifecycle.Key{}, fmt.Errorf("%w: %q matches no key's thumbprint or kid (keyroll keys list)", lifecycle.ErrUnknownKey, Clip(kr.Key))
 	}
 	return keys[i], nil
 }
 
-// appInfo renders an application with the key that signs its tokens now.
-func (p *provider) appInfo(ctx context.Context, app store.Application) AppInfo {
-	info := AppInfo{ClientID: app.ClientID, Name: app.Name, Public: app.Public(), RedirectURIs: app.RedirectURIs,
-		Audience: app.Audience, TokenLifetimeSeconds: int64(app.TokenLifetime / time.Second), KeyOverride: app.KeyThumbprint,
-		CreatedAt: app.CreatedAt, UpdatedAt: app.UpdatedAt}
-	if info.RedirectURIs == nil {
-		info.RedirectURIs = []string{}
-	}
-	now := p.m.Now()
-	c, known, err := chooseKey(p.m.Snapshot().Keys, app, p.m.Policy(), now)
-	if !known && p.m.Refresh(ctx) == nil {
-		c, _, err = chooseKey(p.m.Snapshot().Keys, app, p.m.Policy(), now)
-	}
-	if err != nil {
-		info.Warning = err.Error()
-		return info
-	}
-	k := c.Key
-	info.SigningKey = &AppKeyInfo{Thumbprint: k.Thumbprint, KID: k.KID, Alg: k.Alg, State: string(k.State), NotAfter: k.NotAfter, Override: c.Override}
-	switch {
-	case c.Unusable != nil:
-		info.Warning = fmt.Sprintf("override key %s %s: tokens are signed with the primary %s instead; choose another key or restore the default",
-			c.Unusable.Thumbprint, c.Why, k.Thumbprint)
-	case c.Override && k.State == lifecycle.Retired:
-		info.Warning = fmt.Sprintf("override key %s is retired and leaves the published keys on %s; the primary signs after that",
-			k.Thumbprint, day(tokenLimit(k, p.m.cfg.Policy)))
-	}
-	return info
+// AppKey is the key that signs an application's tokens now, as operators
+// see it: the choice, or why none can sign, and a warning when the
+// override cannot sign (or soon will not).
+type AppKey struct {
+	Choice  *KeyChoice // nil when no key can sign
+	Warning string
 }
 
-// createUser makes a test user, generating a password when none is given.
-func (p *provider) createUser(ctx context.Context, req CreateUserRequest) (*CreatedUser, error) {
-	if err := checkUserName(req.Username); err != nil {
-		return nil, err
+// AppKeyOf says which key signs app's tokens now.
+func (m *Manager) AppKeyOf(ctx context.Context, app store.Application) AppKey {
+	now := m.Now()
+	c, known, err := chooseKey(m.Snapshot().Keys, app, m.Policy(), now)
+	if !known && m.Refresh(ctx) == nil {
+		c, _, err = chooseKey(m.Snapshot().Keys, app, m.Policy(), now)
 	}
-	out := &CreatedUser{}
-	pw := req.Password
-	if pw == "" {
-		pw = randomString(16)
-		out.Password = pw
-	} else if err := checkPassword(pw); err != nil {
-		return nil, err
+	if err != nil {
+		return AppKey{Warning: err.Error()}
 	}
-	u := store.User{Username: req.Username, PasswordHash: hashPassword(pw), CreatedAt: p.m.Now()}
-	if err := p.st().CreateUser(ctx, u); err != nil {
-		return nil, err
+	out := AppKey{Choice: &c}
+	k := c.Key
+	switch {
+	case c.Unusable != nil:
+		out.Warning = fmt.Sprintf("override key %s %s: tokens are signed with the primary %s instead; choose another key or restore the default",
+			c.Unusable.Thumbprint, c.Why, k.Thumbprint)
+	case c.Override && k.State == lifecycle.Retired:
+		out.Warning = fmt.Sprintf("override key %s is retired and leaves the published keys on %s; the primary signs after that",
+			k.Thumbprint, day(TokenLimit(k, m.cfg.Policy)))
 	}
-	p.log().Info("test user created", "user", u.Username)
-	out.User = UserInfo{Username: u.Username, CreatedAt: u.CreatedAt}
-	return out, nil
+	return out
 }

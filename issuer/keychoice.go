@@ -10,9 +10,9 @@ import (
 	"github.com/keyroll/keyroll/store"
 )
 
-// keyChoice is the key an application's tokens are signed with now: its
+// KeyChoice is the key an application's tokens are signed with now: its
 // override if that key can sign, else the primary.
-type keyChoice struct {
+type KeyChoice struct {
 	Key      lifecycle.Key
 	Override bool // Key is the application's override
 	// Unusable is the override when it cannot sign (revoked, expired,
@@ -21,8 +21,9 @@ type keyChoice struct {
 	Why      string
 }
 
-// errNoSigningKey: not even the primary can sign.
-var errNoSigningKey = errors.New("no usable signing key")
+// ErrNoSigningKey: not even the primary can sign. Protocol handlers answer
+// "temporarily unavailable".
+var ErrNoSigningKey = errors.New("no usable signing key")
 
 // unusable says why k cannot sign at now, or "".
 func unusable(k lifecycle.Key, pol lifecycle.Policy, now time.Time) string {
@@ -44,7 +45,7 @@ func unusable(k lifecycle.Key, pol lifecycle.Policy, now time.Time) string {
 // chooseKey picks the signing key of app from keys (every key) at now.
 // known is false when the override names a key that is not in keys: the
 // caller's view may be stale, and it should look again before it falls back.
-func chooseKey(keys []lifecycle.Key, app store.Application, pol lifecycle.Policy, now time.Time) (c keyChoice, known bool, err error) {
+func chooseKey(keys []lifecycle.Key, app store.Application, pol lifecycle.Policy, now time.Time) (c KeyChoice, known bool, err error) {
 	known = true
 	if app.KeyThumbprint != "" {
 		if i := lifecycle.Find(keys, app.KeyThumbprint); i < 0 {
@@ -54,37 +55,37 @@ func chooseKey(keys []lifecycle.Key, app store.Application, pol lifecycle.Policy
 			k := keys[i]
 			c.Unusable, c.Why = &k, why
 		} else {
-			return keyChoice{Key: keys[i], Override: true}, true, nil
+			return KeyChoice{Key: keys[i], Override: true}, true, nil
 		}
 	}
 	pi := lifecycle.PrimaryIndex(keys)
 	if pi < 0 {
-		return c, known, fmt.Errorf("%w: there is no primary key", errNoSigningKey)
+		return c, known, fmt.Errorf("%w: there is no primary key", ErrNoSigningKey)
 	}
 	if why := unusable(keys[pi], pol, now); why != "" {
-		return c, known, fmt.Errorf("%w: the primary %s %s", errNoSigningKey, keys[pi].Thumbprint, why)
+		return c, known, fmt.Errorf("%w: the primary %s %s", ErrNoSigningKey, keys[pi].Thumbprint, why)
 	}
 	c.Key = keys[pi]
 	return c, known, nil
 }
 
-// choose picks app's signing key from the manager's snapshot. An override
+// Choose picks app's signing key from the manager's snapshot. An override
 // the snapshot does not know (a key another replica just made) prompts one
 // refresh first. A fallback from an override is audited once per override.
-func (p *provider) choose(ctx context.Context, app store.Application) (keyChoice, error) {
-	now := p.m.Now()
-	c, known, err := chooseKey(p.m.Snapshot().Keys, app, p.m.Policy(), now)
+func (m *Manager) Choose(ctx context.Context, app store.Application) (KeyChoice, error) {
+	now := m.Now()
+	c, known, err := chooseKey(m.Snapshot().Keys, app, m.Policy(), now)
 	if !known {
-		if rerr := p.m.Refresh(ctx); rerr != nil {
-			p.log().Warn("refresh for an unknown override key failed", "app", app.Name, "err", rerr)
+		if rerr := m.Refresh(ctx); rerr != nil {
+			m.cfg.Logger.Warn("refresh for an unknown override key failed", "app", app.Name, "err", rerr)
 		}
-		c, _, err = chooseKey(p.m.Snapshot().Keys, app, p.m.Policy(), now)
+		c, _, err = chooseKey(m.Snapshot().Keys, app, m.Policy(), now)
 	}
 	if err != nil {
 		return c, err
 	}
 	if c.Unusable != nil && app.FallbackAudited != app.KeyThumbprint {
-		p.auditFallback(ctx, app, c, now)
+		m.auditFallback(ctx, app, c, now)
 	}
 	return c, nil
 }
@@ -92,12 +93,12 @@ func (p *provider) choose(ctx context.Context, app store.Application) (keyChoice
 // auditFallback records, once per override, that app's override cannot
 // sign and the primary does. It re-checks inside the store's transaction,
 // so a stale snapshot records nothing and replicas record it once.
-func (p *provider) auditFallback(ctx context.Context, app store.Application, c keyChoice, now time.Time) {
-	_, changed, err := p.st().UpdateApp(ctx, app.ClientID, func(cur store.Application, keys []lifecycle.Key) (*store.Application, []lifecycle.Event, error) {
+func (m *Manager) auditFallback(ctx context.Context, app store.Application, c KeyChoice, now time.Time) {
+	_, changed, err := m.cfg.Store.UpdateApp(ctx, app.ClientID, func(cur store.Application, keys []lifecycle.Key) (*store.Application, []lifecycle.Event, error) {
 		if cur.KeyThumbprint != app.KeyThumbprint || cur.FallbackAudited == cur.KeyThumbprint {
 			return nil, nil, nil
 		}
-		fresh, _, err := chooseKey(keys, cur, p.m.Policy(), now)
+		fresh, _, err := chooseKey(keys, cur, m.Policy(), now)
 		if err != nil || fresh.Unusable == nil {
 			return nil, nil, nil
 		}
@@ -108,19 +109,19 @@ func (p *provider) auditFallback(ctx context.Context, app store.Application, c k
 				fresh.Unusable.Thumbprint, fresh.Why, fresh.Key.Thumbprint)}}, nil
 	})
 	if err != nil {
-		p.log().Error("audit of a fallback from an override failed", "app", app.Name, "err", err)
+		m.cfg.Logger.Error("audit of a fallback from an override failed", "app", app.Name, "err", err)
 		return
 	}
 	if changed {
-		p.log().Warn("application override cannot sign; falling back to the primary",
+		m.cfg.Logger.Warn("application override cannot sign; falling back to the primary",
 			"app", app.Name, "override", c.Unusable.Thumbprint, "why", c.Why, "primary", c.Key.Thumbprint)
 	}
 }
 
-// tokenLimit is the latest expiry a token signed by k may have: its
+// TokenLimit is the latest expiry a token signed by k may have: its
 // certificate's NotAfter and, for a retired key, the end of its publication,
 // after which relying parties can no longer find it.
-func tokenLimit(k lifecycle.Key, pol lifecycle.Policy) time.Time {
+func TokenLimit(k lifecycle.Key, pol lifecycle.Policy) time.Time {
 	limit := k.NotAfter
 	if k.State == lifecycle.Retired {
 		if u := pol.UnpublishAt(k); u.Before(limit) {

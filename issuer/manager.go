@@ -1,6 +1,10 @@
-// Package issuer is keyroll's token service: the rotation loop that applies
-// the lifecycle policy to the key store, the published documents (OIDC
-// discovery, JWKS, signed federation metadata) and the admin API.
+// Package issuer is the core of keyroll's identity provider: the rotation
+// loop that applies the lifecycle policy to the key store, the published
+// documents (OIDC discovery, JWKS, signed federation metadata), the
+// applications and which key signs for each (the per-application override)
+// and the test users. The protocols that sign users in (issuer/oidc,
+// issuer/samlidp) see only "the signing key of application X" and what is
+// published; the admin API is issuer/admin; issuer/server assembles them.
 //
 // A [Manager] owns the keys of one issuer. Every replica runs one; they
 // share the store, and every change goes through store.Update, which
@@ -49,6 +53,7 @@ type Manager struct {
 	changed chan struct{} // closed when the snapshot is replaced; guarded by mu
 	signers sync.Map      // kid → crypto.Signer, opened on first use
 	sign    *signerCache
+	miss    missRefresh
 }
 
 // ErrWrongKEK is returned by Open when the store was created under another KEK.
@@ -121,6 +126,19 @@ func (m *Manager) Snapshot() *Snapshot { return m.snap.Load() }
 
 // Policy returns the rollover policy.
 func (m *Manager) Policy() lifecycle.Policy { return m.cfg.Policy }
+
+// Store returns the manager's store, for the composition of the HTTP side
+// (issuer/server), which hands each protocol only the part it reads.
+func (m *Manager) Store() store.Store { return m.cfg.Store }
+
+// Issuer returns the issuer identifier (URL) the keys are published under.
+func (m *Manager) Issuer() string { return m.cfg.Issuer }
+
+// KeyAlg returns the algorithm of the keys the manager makes.
+func (m *Manager) KeyAlg() string { return m.cfg.KeySpec.Alg }
+
+// Logger returns the manager's logger.
+func (m *Manager) Logger() *slog.Logger { return m.cfg.Logger }
 
 // Now returns the manager's clock time.
 func (m *Manager) Now() time.Time { return m.cfg.Clock.Now().UTC() }

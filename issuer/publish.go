@@ -16,11 +16,8 @@ import (
 	"github.com/keyroll/keyroll/lifecycle"
 )
 
-// Sign-on endpoints named in the federation metadata. keyroll signs tokens
-// as an OpenID Connect provider; these paths answer 501 with a message, and
-// exist so that relying parties that read signing keys from the
-// RoleDescriptor or the IDPSSODescriptor (seed 001) find them in the shape
-// AD FS publishes.
+// Sign-on endpoints named in the federation metadata: SAML 2.0 single
+// sign-on (issuer/samlidp) and the WS-Federation passive requestor.
 const (
 	PassivePath = "/wsfed"
 	SAMLPath    = "/saml2"

@@ -17,8 +17,12 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/clock"
 	"github.com/keyroll/keyroll/issuer"
+	koidc "github.com/keyroll/keyroll/issuer/oidc"
+	"github.com/keyroll/keyroll/issuer/server"
+	"github.com/keyroll/keyroll/issuer/signin"
 	"github.com/keyroll/keyroll/jws"
 	"github.com/keyroll/keyroll/keys"
 	"github.com/keyroll/keyroll/lifecycle"
@@ -31,7 +35,7 @@ import (
 type keyroll struct {
 	url   string
 	m     *issuer.Manager
-	admin *issuer.Client
+	admin *adminapi.Client
 }
 
 func startKeyroll(t *testing.T, alg string) *keyroll {
@@ -57,8 +61,8 @@ func startKeyroll(t *testing.T, alg string) *keyroll {
 	if err := m.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	ts.Config.Handler = issuer.NewServer(m, issuer.ServerOptions{})
-	return &keyroll{url: ts.URL, m: m, admin: &issuer.Client{BaseURL: ts.URL}}
+	ts.Config.Handler = server.New(m, server.Options{})
+	return &keyroll{url: ts.URL, m: m, admin: &adminapi.Client{BaseURL: ts.URL}}
 }
 
 // signInAs plays a fresh browser session with its own cookie jar: it opens
@@ -74,7 +78,7 @@ func signInAs(t *testing.T, authURL, username, password string) *url.URL {
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	form, err := issuer.ParseLoginForm(page)
+	form, err := signin.ParseLoginForm(page)
 	if err != nil {
 		t.Fatalf("authorize answered %d without a sign-in form: %v\n%s", resp.StatusCode, err, page)
 	}
@@ -111,7 +115,7 @@ func TestGoOIDCAuthorizationCode(t *testing.T) {
 			ctx := context.Background()
 			kr := startKeyroll(t, alg)
 			const redirect = "http://127.0.0.1:8400/callback"
-			app, err := kr.admin.CreateApp(ctx, issuer.CreateAppRequest{Name: "portal", RedirectURIs: []string{redirect}})
+			app, err := kr.admin.CreateApp(ctx, adminapi.CreateAppRequest{Name: "portal", RedirectURIs: []string{redirect}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,7 +165,7 @@ func TestGoOIDCAuthorizationCode(t *testing.T) {
 			if _, err := kr.admin.Rotate(ctx, false); err != nil {
 				t.Fatal(err)
 			}
-			res, err := kr.admin.Override(ctx, "portal", issuer.OverrideRequest{Next: true})
+			res, err := kr.admin.Override(ctx, "portal", adminapi.OverrideRequest{Next: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,7 +182,7 @@ func TestGoOIDCPublicClient(t *testing.T) {
 	ctx := context.Background()
 	kr := startKeyroll(t, "ES256")
 	const redirect = "http://127.0.0.1:8400/callback"
-	app, err := kr.admin.CreateApp(ctx, issuer.CreateAppRequest{Name: "cli", Public: true, RedirectURIs: []string{redirect}})
+	app, err := kr.admin.CreateApp(ctx, adminapi.CreateAppRequest{Name: "cli", Public: true, RedirectURIs: []string{redirect}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,11 +216,11 @@ func TestClientCredentialsVerified(t *testing.T) {
 		t.Run(alg, func(t *testing.T) {
 			ctx := context.Background()
 			kr := startKeyroll(t, alg)
-			app, err := kr.admin.CreateApp(ctx, issuer.CreateAppRequest{Name: "orders", Audience: "api://orders"})
+			app, err := kr.admin.CreateApp(ctx, adminapi.CreateAppRequest{Name: "orders", Audience: "api://orders"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			cc := clientcredentials.Config{ClientID: app.App.ClientID, ClientSecret: app.ClientSecret, TokenURL: kr.url + issuer.TokenPath}
+			cc := clientcredentials.Config{ClientID: app.App.ClientID, ClientSecret: app.ClientSecret, TokenURL: kr.url + koidc.TokenPath}
 			// The library refreshes on an unknown kid at most every 5 minutes;
 			// its clock is moved past that rather than waited for.
 			clk := clock.NewFake(time.Now())
@@ -242,7 +246,7 @@ func TestClientCredentialsVerified(t *testing.T) {
 			if _, err := kr.admin.Rotate(ctx, false); err != nil {
 				t.Fatal(err)
 			}
-			res, err := kr.admin.Override(ctx, "orders", issuer.OverrideRequest{Next: true})
+			res, err := kr.admin.Override(ctx, "orders", adminapi.OverrideRequest{Next: true})
 			if err != nil {
 				t.Fatal(err)
 			}

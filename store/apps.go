@@ -10,13 +10,18 @@ import (
 // Application is an OAuth 2.0 client registered with the issuer. The store
 // keeps what it is given; the issuer validates it.
 type Application struct {
-	ClientID string // random, URL-safe; never changes
-	Name     string // unique, compared case-insensitively
+	ClientID string   // random, URL-safe; never changes
+	Name     string   // unique, compared case-insensitively
+	Protocol Protocol // how it signs users in; "" reads as ProtocolOIDC
 	// SecretHash is the SHA-256 of the client secret, which is never
 	// stored; nil for a public client (PKCE, no secret).
 	SecretHash    []byte
-	RedirectURIs  []string      // exact-match list
-	Audience      string        // aud of the application's access tokens
+	// RedirectURIs is the exact-match list of where answers may go: OIDC
+	// redirect URIs, SAML assertion consumer services, WS-Fed reply URLs.
+	RedirectURIs []string
+	// Audience is the aud of an OIDC application's tokens, a SAML service
+	// provider's entity ID, or a WS-Federation realm.
+	Audience      string
 	TokenLifetime time.Duration // lifetime of its tokens
 	// KeyThumbprint is the preferred signing key (the per-application
 	// override), as an upper-case SHA-1 certificate thumbprint; "" signs
@@ -25,12 +30,51 @@ type Application struct {
 	// FallbackAudited is the override whose fallback to the primary (it
 	// became unusable) has been audited, so the event is recorded once.
 	FallbackAudited string
-	CreatedAt       time.Time
+	// Fed holds the settings of SAML and WS-Federation applications.
+	Fed       FedSettings
+	CreatedAt time.Time
 	UpdatedAt       time.Time
+}
+
+// Protocol is how an application signs users in.
+type Protocol string
+
+// Protocols.
+const (
+	ProtocolOIDC  Protocol = "oidc"  // OAuth 2.0 / OpenID Connect
+	ProtocolSAML  Protocol = "saml"  // SAML 2.0 Web Browser SSO
+	ProtocolWSFed Protocol = "wsfed" // WS-Federation passive requestor
+)
+
+// FedSettings are a SAML or WS-Federation application's settings, stored
+// as one JSON document beside the application.
+type FedSettings struct {
+	// SPMetadataURL is where the service provider's metadata was read
+	// from (refreshed like any metadata); "" when registered by hand.
+	SPMetadataURL string `json:"sp_metadata_url,omitempty"`
+	// SPCerts are the DER certificates the service provider signs its
+	// requests with; signed requests are checked against these only.
+	SPCerts [][]byte `json:"sp_certs,omitempty"`
+	// RequestsSigned: the SP signs its AuthnRequests, so unsigned ones are refused.
+	RequestsSigned bool `json:"requests_signed,omitempty"`
+	// Sign says what is signed: "both" (default), "response" or "assertion".
+	Sign string `json:"sign,omitempty"`
+	// NameIDFormat is the registered NameID format URI; "" is persistent.
+	NameIDFormat string `json:"nameid_format,omitempty"`
+	// TokenType is the WS-Federation token: "saml2" (default) or "saml11".
+	TokenType string `json:"token_type,omitempty"`
 }
 
 // Public reports whether a is a public client: it has no secret.
 func (a Application) Public() bool { return len(a.SecretHash) == 0 }
+
+// Proto returns the application's protocol, OIDC when unset.
+func (a Application) Proto() Protocol {
+	if a.Protocol == "" {
+		return ProtocolOIDC
+	}
+	return a.Protocol
+}
 
 // User is a test user for interactive sign-in.
 type User struct {

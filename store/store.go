@@ -69,6 +69,16 @@ type Store interface {
 	AppStore
 	UserStore
 	CodeStore
+	ReplayStore
+}
+
+// ReplayStore remembers single-use message ids (SAML AuthnRequest IDs) for
+// as long as the message could be accepted, across replicas.
+type ReplayStore interface {
+	// UseOnce records id until expires and reports whether it was new; an
+	// id already recorded and not expired at now is refused (false).
+	// Expired ids are dropped on the way.
+	UseOnce(ctx context.Context, id string, expires, now time.Time) (bool, error)
 }
 
 // Watcher is implemented by stores that can announce changes made by other

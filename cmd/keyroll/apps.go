@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/adminapi"
 )
 
 func init() {
@@ -79,7 +79,7 @@ func runAppsCreate(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(c)
 	var cf clientFlags
 	cf.define(fs, e)
-	var req issuer.CreateAppRequest
+	var req adminapi.CreateAppRequest
 	var uris opsStringList
 	var lifetime time.Duration
 	fs.StringVar(&req.Audience, "audience", "", "aud of the application's access tokens (default: its client id)")
@@ -181,14 +181,14 @@ func runAppsDelete(ctx context.Context, e *env, args []string) int {
 // appArg describes the APP argument in usage errors.
 const appArg = "application name or client id"
 
-func appType(a issuer.AppInfo) string {
+func appType(a adminapi.AppInfo) string {
 	if a.Public {
 		return "public"
 	}
 	return "confidential"
 }
 
-func printApp(e *env, a *issuer.AppInfo) {
+func printApp(e *env, a *adminapi.AppInfo) {
 	w := e.stdout
 	fmt.Fprintf(w, "name:            %s\nclient id:       %s\n", a.Name, a.ClientID)
 	if a.Public {

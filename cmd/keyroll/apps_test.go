@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/adminapi"
 )
 
 // runIn runs keyroll in-process with stdin.
@@ -33,7 +33,7 @@ func appServer(t *testing.T) *server {
 
 func keyStates(t *testing.T, url string) map[string]string {
 	t.Helper()
-	ks, err := (&issuer.Client{BaseURL: url}).Keys(context.Background())
+	ks, err := (&adminapi.Client{BaseURL: url}).Keys(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,12 +52,12 @@ func TestAppsCLI(t *testing.T) {
 	}
 	secret := fieldAfter(out, "client secret:")
 	clientID := fieldAfter(out, "client id:")
-	tok, err := (&issuer.Client{BaseURL: s.url}).ClientCredentials(context.Background(), clientID, secret)
+	tok, err := (&adminapi.Client{BaseURL: s.url}).ClientCredentials(context.Background(), clientID, secret)
 	if err != nil || tok.ExpiresIn != 1800 {
 		t.Fatalf("the printed secret does not get a 30-minute token: %+v %v", tok, err)
 	}
 	out, _, code = runIn(t, "", "apps", "create", "spa", "--public", "--redirect-uri", "https://spa.example/cb", "--server", s.url, "--json")
-	var created issuer.CreatedApp
+	var created adminapi.CreatedApp
 	if code != 0 || json.Unmarshal([]byte(out), &created) != nil || created.ClientSecret != "" || !created.App.Public {
 		t.Fatalf("apps create --public --json: %d %s", code, out)
 	}
@@ -118,7 +118,7 @@ func TestAppsOverrideCLI(t *testing.T) {
 			t.Errorf("--key - with %q: %d %s", stdin, code, errs)
 			continue
 		}
-		info, _ := (&issuer.Client{BaseURL: s.url}).App(context.Background(), "api")
+		info, _ := (&adminapi.Client{BaseURL: s.url}).App(context.Background(), "api")
 		if want != "" && info.KeyOverride != want || want == "" && info.KeyOverride != keys["primary"] && info.KeyOverride != keys["next"] {
 			t.Errorf("--key - with %.40q set the override to %s, want %s\n%s", stdin, info.KeyOverride, want, out)
 		}
@@ -129,7 +129,7 @@ func TestAppsOverrideCLI(t *testing.T) {
 	if out, errs, code := runIn(t, "", "apps", "restore-default", "api", "--server", s.url); code != 0 || !strings.Contains(out, "tokens are signed with the primary") {
 		t.Errorf("restore-default: %d %s %s", code, out, errs)
 	}
-	before, _ := (&issuer.Client{BaseURL: s.url}).App(context.Background(), "api")
+	before, _ := (&adminapi.Client{BaseURL: s.url}).App(context.Background(), "api")
 	refused := []struct {
 		stdin string
 		args  []string
@@ -152,7 +152,7 @@ func TestAppsOverrideCLI(t *testing.T) {
 	if _, errs, code := runIn(t, "", "apps", "override", "nosuch", "--next", "--server", s.url); code != exitFail || !strings.Contains(errs, `no application is named "nosuch"`) {
 		t.Errorf("unknown app: %d %s", code, errs)
 	}
-	after, _ := (&issuer.Client{BaseURL: s.url}).App(context.Background(), "api")
+	after, _ := (&adminapi.Client{BaseURL: s.url}).App(context.Background(), "api")
 	if after.KeyOverride != before.KeyOverride || !after.UpdatedAt.Equal(before.UpdatedAt) {
 		t.Errorf("refused overrides changed the app: %+v → %+v", before, after)
 	}

@@ -8,7 +8,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/lifecycle"
 )
 
@@ -63,7 +63,7 @@ func runAppsOverride(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(c)
 	var cf clientFlags
 	cf.define(fs, e)
-	var req issuer.OverrideRequest
+	var req adminapi.OverrideRequest
 	fs.StringVar(&req.Key, "key", "", "the key's SHA-1 `THUMBPRINT` or kid; - reads it from standard input")
 	fs.BoolVar(&req.Next, "next", false, "the next key")
 	fs.BoolVar(&req.Latest, "latest", false, "the newest published key (by certificate NotBefore)")
@@ -102,7 +102,7 @@ func runAppsRestore(ctx context.Context, e *env, args []string) int {
 	return printOverride(e, c, res, err, call.json)
 }
 
-func printOverride(e *env, c *command, res *issuer.OverrideResult, err error, asJSON bool) int {
+func printOverride(e *env, c *command, res *adminapi.OverrideResult, err error, asJSON bool) int {
 	if err != nil {
 		return failErr(e, c, err)
 	}

@@ -4,7 +4,7 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/adminapi"
 )
 
 // defaultServer is where client commands look for the issuer.
@@ -21,14 +21,14 @@ func (cf *clientFlags) define(fs *flag.FlagSet, e *env) {
 	fs.StringVar(&cf.server, "server", def, "issuer admin API base URL (or KEYROLL_SERVER); the token comes from KEYROLL_ADMIN_TOKEN")
 }
 
-func (cf *clientFlags) client(e *env) *issuer.Client {
-	return &issuer.Client{BaseURL: cf.server, Token: e.getenv("KEYROLL_ADMIN_TOKEN")}
+func (cf *clientFlags) client(e *env) *adminapi.Client {
+	return &adminapi.Client{BaseURL: cf.server, Token: e.getenv("KEYROLL_ADMIN_TOKEN")}
 }
 
 // clientCall is a parsed client command that takes only --server, --json
 // and a fixed number of positional arguments.
 type clientCall struct {
-	client *issuer.Client
+	client *adminapi.Client
 	json   bool
 	args   []string
 }

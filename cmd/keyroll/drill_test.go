@@ -11,14 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/drill"
 	"github.com/keyroll/keyroll/drill/drilltest"
-	"github.com/keyroll/keyroll/issuer"
 	"github.com/keyroll/keyroll/verify"
 )
 
 // drillKey returns the published non-transient key in state.
-func drillKey(t *testing.T, base, state string) issuer.KeyInfo {
+func drillKey(t *testing.T, base, state string) adminapi.KeyInfo {
 	t.Helper()
 	for _, k := range listKeys(t, func(string) string { return "" }, base) {
 		if k.State == state && !k.Transient {
@@ -26,14 +26,14 @@ func drillKey(t *testing.T, base, state string) issuer.KeyInfo {
 		}
 	}
 	t.Fatalf("no %s key", state)
-	return issuer.KeyInfo{}
+	return adminapi.KeyInfo{}
 }
 
 // drillClean checks the application's override is want and that no
 // transient key is published.
 func drillClean(t *testing.T, base, app, want string) {
 	t.Helper()
-	a, err := (&issuer.Client{BaseURL: base}).App(context.Background(), app)
+	a, err := (&adminapi.Client{BaseURL: base}).App(context.Background(), app)
 	if err != nil || a.KeyOverride != want {
 		t.Errorf("after the drill %s has override %q (%v), want %q", app, a.KeyOverride, err, want)
 	}
@@ -119,7 +119,7 @@ func TestDrillCLIWeb(t *testing.T) {
 	web := httptest.NewServer(mux)
 	defer web.Close()
 	out, errs, code := runIn(t, "", "apps", "create", "portal", "--redirect-uri", web.URL+"/callback", "--server", s.url, "--json")
-	var created issuer.CreatedApp
+	var created adminapi.CreatedApp
 	if code != 0 || json.Unmarshal([]byte(out), &created) != nil {
 		t.Fatalf("apps create: %d %s", code, errs)
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/adminapi"
 )
 
 func init() {
@@ -67,7 +67,7 @@ func runEvents(ctx context.Context, e *env, args []string) int {
 
 // change describes an event's transition: "next→primary", "new→next", or
 // "app NAME" for an application event.
-func change(x issuer.EventInfo) string {
+func change(x adminapi.EventInfo) string {
 	if x.App != "" {
 		return "app " + x.App
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/adminapi"
 )
 
 func init() {
@@ -124,7 +124,7 @@ func runKeysRevoke(ctx context.Context, e *env, args []string) int {
 }
 
 // printEvents reports the transitions a command caused.
-func printEvents(e *env, name string, ev []issuer.EventInfo, err error, asJSON bool) int {
+func printEvents(e *env, name string, ev []adminapi.EventInfo, err error, asJSON bool) int {
 	if err != nil {
 		fmt.Fprintf(e.stderr, "keyroll %s: %v\n", name, err)
 		return exitFail

@@ -6,9 +6,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/drill"
 	"github.com/keyroll/keyroll/internal/chart"
-	"github.com/keyroll/keyroll/issuer"
 )
 
 func init() {
@@ -97,7 +97,7 @@ func (l *keyLife) spans() []chart.Span {
 	return s
 }
 
-func renderTimeline(w io.Writer, tl *issuer.TimelineInfo) {
+func renderTimeline(w io.Writer, tl *adminapi.TimelineInfo) {
 	var order []string
 	lives := map[string]*keyLife{}
 	life := func(kid, label string) *keyLife {
@@ -137,7 +137,7 @@ func renderTimeline(w io.Writer, tl *issuer.TimelineInfo) {
 	t := newTable(w, "DATE", "", "KEY", "CHANGE", "REASON")
 	for _, group := range []struct {
 		tag string
-		ev  []issuer.EventInfo
+		ev  []adminapi.EventInfo
 	}{{"past", tl.Past}, {"forecast", tl.Forecast}} {
 		for _, x := range group.ev {
 			from := x.From

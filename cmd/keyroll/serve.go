@@ -15,6 +15,8 @@ import (
 
 	"github.com/keyroll/keyroll/clock"
 	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/issuer/oidc"
+	issuerhttp "github.com/keyroll/keyroll/issuer/server"
 	"github.com/keyroll/keyroll/keys"
 	"github.com/keyroll/keyroll/lifecycle"
 )
@@ -146,7 +148,7 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 		return err
 	}
 	token := e.getenv("KEYROLL_ADMIN_TOKEN")
-	srv := issuer.NewServer(m, issuer.ServerOptions{AdminToken: token, Gatherer: reg})
+	srv := issuerhttp.New(m, issuerhttp.Options{AdminToken: token, Gatherer: reg})
 	printStartup(e, m, cfg, token != "")
 
 	// The rotation loop stops, and is waited for, before the store closes.
@@ -176,7 +178,7 @@ func printStartup(e *env, m *issuer.Manager, cfg serveConfig, hasToken bool) {
 	fmt.Fprintf(w, "keyroll issuer %s\n  store: %s\n", cfg.issuer, redactDSN(cfg.store))
 	for _, ep := range []struct{ name, path string }{
 		{"discovery", issuer.DiscoveryPath}, {"jwks", issuer.JWKSPath}, {"metadata", issuer.MetadataPath},
-		{"authorize", issuer.AuthorizePath}, {"token", issuer.TokenPath}, {"userinfo", issuer.UserInfoPath},
+		{"authorize", oidc.AuthorizePath}, {"token", oidc.TokenPath}, {"userinfo", oidc.UserInfoPath},
 	} {
 		fmt.Fprintf(w, "  %-10s %s%s\n", ep.name+":", cfg.issuer, ep.path)
 	}

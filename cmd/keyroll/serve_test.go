@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/fedmeta"
 	"github.com/keyroll/keyroll/issuer"
 	"github.com/keyroll/keyroll/jwk"
@@ -133,20 +134,20 @@ func published(t *testing.T, base string) (jwksThumbs, metaThumbs []string, meta
 	return jwksThumbs, metaThumbs, metadata
 }
 
-func listKeys(t *testing.T, getenv func(string) string, base string) []issuer.KeyInfo {
+func listKeys(t *testing.T, getenv func(string) string, base string) []adminapi.KeyInfo {
 	t.Helper()
 	out, errs, code := runCmd(t, getenv, "keys", "list", "--server", base, "--json")
 	if code != 0 {
 		t.Fatalf("keys list: %d %s", code, errs)
 	}
-	var ks []issuer.KeyInfo
+	var ks []adminapi.KeyInfo
 	if err := json.Unmarshal([]byte(out), &ks); err != nil {
 		t.Fatalf("keys list --json: %v\n%s", err, out)
 	}
 	return ks
 }
 
-func publishedThumbs(ks []issuer.KeyInfo) (all []string, primary string) {
+func publishedThumbs(ks []adminapi.KeyInfo) (all []string, primary string) {
 	for _, k := range ks {
 		if k.State == "next" || k.State == "primary" || k.State == "retired" {
 			all = append(all, k.Thumbprint)

@@ -14,7 +14,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/adminapi"
+	"github.com/keyroll/keyroll/issuer/oidc"
 )
 
 // WebConfig configures a WebApp.
@@ -85,7 +86,7 @@ func (a *WebApp) home(w http.ResponseWriter, r *http.Request) {
 		"scope": {"openid profile"}, "state": {state}, "nonce": {nonce},
 		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
 	http.SetCookie(w, &http.Cookie{Name: "toy_state", Value: state, Path: "/", HttpOnly: true})
-	http.Redirect(w, r, strings.TrimSuffix(a.cfg.Issuer, "/")+issuer.AuthorizePath+"?"+q.Encode(), http.StatusFound)
+	http.Redirect(w, r, strings.TrimSuffix(a.cfg.Issuer, "/")+oidc.AuthorizePath+"?"+q.Encode(), http.StatusFound)
 }
 
 func (a *WebApp) finish(w http.ResponseWriter, r *http.Request) {
@@ -121,7 +122,7 @@ func (a *WebApp) finish(w http.ResponseWriter, r *http.Request) {
 func (a *WebApp) redeem(r *http.Request, code string, f flow) (map[string]any, error) {
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {a.cfg.RedirectURI},
 		"code_verifier": {f.verifier}, "client_id": {a.cfg.ClientID}}
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, strings.TrimSuffix(a.cfg.Issuer, "/")+issuer.TokenPath, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, strings.TrimSuffix(a.cfg.Issuer, "/")+oidc.TokenPath, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, err
 	}
@@ -135,9 +136,9 @@ func (a *WebApp) redeem(r *http.Request, code string, f flow) (map[string]any, e
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	var tok issuer.TokenResponse
+	var tok adminapi.TokenResponse
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &tok) != nil || tok.IDToken == "" {
-		var te issuer.TokenError
+		var te adminapi.TokenError
 		json.Unmarshal(body, &te)
 		return nil, fmt.Errorf("token endpoint: HTTP %d %s", resp.StatusCode, te.Error())
 	}

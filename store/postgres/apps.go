@@ -14,16 +14,17 @@ import (
 
 const (
 	appColumns = `client_id, name, name_fold, secret_hash, redirect_uris, audience, token_lifetime,
-		key_thumbprint, fallback_audited, created_at, updated_at`
-	insertApp = `INSERT INTO keyroll_apps (` + appColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+		key_thumbprint, fallback_audited, created_at, updated_at, protocol, settings`
+	insertApp = `INSERT INTO keyroll_apps (` + appColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
 	updateApp = `UPDATE keyroll_apps SET name = $1, name_fold = $2, secret_hash = $3, redirect_uris = $4, audience = $5,
-		token_lifetime = $6, key_thumbprint = $7, fallback_audited = $8, updated_at = $9 WHERE client_id = $10`
+		token_lifetime = $6, key_thumbprint = $7, fallback_audited = $8, updated_at = $9, protocol = $10, settings = $11
+		WHERE client_id = $12`
 )
 
 func scanApp(row pgx.Row) (store.Application, error) {
 	var r rows.App
 	if err := row.Scan(&r.ClientID, &r.Name, &r.NameFold, &r.SecretHash, &r.RedirectURIs, &r.Audience,
-		&r.TokenLifetime, &r.KeyThumbprint, &r.FallbackAudited, &r.CreatedAt, &r.UpdatedAt); err != nil {
+		&r.TokenLifetime, &r.KeyThumbprint, &r.FallbackAudited, &r.CreatedAt, &r.UpdatedAt, &r.Protocol, &r.Settings); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return store.Application{}, err
 		}
@@ -47,7 +48,7 @@ func (s *Store) CreateApp(ctx context.Context, app store.Application, events ...
 			return err
 		}
 		if _, err := tx.Exec(ctx, insertApp, r.ClientID, r.Name, r.NameFold, r.SecretHash, r.RedirectURIs,
-			r.Audience, r.TokenLifetime, r.KeyThumbprint, r.FallbackAudited, r.CreatedAt, r.UpdatedAt); err != nil {
+			r.Audience, r.TokenLifetime, r.KeyThumbprint, r.FallbackAudited, r.CreatedAt, r.UpdatedAt, r.Protocol, r.Settings); err != nil {
 			return err
 		}
 		return insertEvents(ctx, tx, ev)
@@ -159,7 +160,7 @@ func (s *Store) UpdateApp(ctx context.Context, clientID string, fn store.AppFunc
 			return err
 		}
 		if _, err := tx.Exec(ctx, updateApp, r.Name, r.NameFold, r.SecretHash, r.RedirectURIs, r.Audience,
-			r.TokenLifetime, r.KeyThumbprint, r.FallbackAudited, r.UpdatedAt, r.ClientID); err != nil {
+			r.TokenLifetime, r.KeyThumbprint, r.FallbackAudited, r.UpdatedAt, r.Protocol, r.Settings, r.ClientID); err != nil {
 			return err
 		}
 		if app, err = r.Decode(); err != nil {

@@ -80,6 +80,16 @@ var migrations = []string{
 		expires_at   BIGINT NOT NULL
 	);
 	CREATE INDEX keyroll_codes_expires ON keyroll_codes (expires_at);`,
+
+	// 3: application protocols (SAML, WS-Federation) and their settings;
+	// single-use message ids (SAML AuthnRequest replay).
+	`ALTER TABLE keyroll_apps ADD COLUMN protocol TEXT NOT NULL DEFAULT 'oidc';
+	ALTER TABLE keyroll_apps ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+	CREATE TABLE keyroll_used_ids (
+		id         TEXT PRIMARY KEY,
+		expires_at BIGINT NOT NULL
+	);
+	CREATE INDEX keyroll_used_ids_expires ON keyroll_used_ids (expires_at);`,
 }
 
 // schemaVersion is the schema version this package writes.

@@ -13,10 +13,10 @@ import (
 
 const (
 	appColumns = `client_id, name, name_fold, secret_hash, redirect_uris, audience, token_lifetime,
-		key_thumbprint, fallback_audited, created_at, updated_at`
-	insertApp = `INSERT INTO keyroll_apps (` + appColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		key_thumbprint, fallback_audited, created_at, updated_at, protocol, settings`
+	insertApp = `INSERT INTO keyroll_apps (` + appColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	updateApp = `UPDATE keyroll_apps SET name = ?, name_fold = ?, secret_hash = ?, redirect_uris = ?, audience = ?,
-		token_lifetime = ?, key_thumbprint = ?, fallback_audited = ?, updated_at = ? WHERE client_id = ?`
+		token_lifetime = ?, key_thumbprint = ?, fallback_audited = ?, updated_at = ?, protocol = ?, settings = ? WHERE client_id = ?`
 )
 
 // scanner is a *sql.Row or *sql.Rows.
@@ -25,7 +25,7 @@ type scanner interface{ Scan(dest ...any) error }
 func scanApp(sc scanner) (store.Application, error) {
 	var r rows.App
 	if err := sc.Scan(&r.ClientID, &r.Name, &r.NameFold, &r.SecretHash, &r.RedirectURIs, &r.Audience,
-		&r.TokenLifetime, &r.KeyThumbprint, &r.FallbackAudited, &r.CreatedAt, &r.UpdatedAt); err != nil {
+		&r.TokenLifetime, &r.KeyThumbprint, &r.FallbackAudited, &r.CreatedAt, &r.UpdatedAt, &r.Protocol, &r.Settings); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.Application{}, err
 		}
@@ -49,7 +49,7 @@ func (s *Store) CreateApp(ctx context.Context, app store.Application, events ...
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, insertApp, r.ClientID, r.Name, r.NameFold, r.SecretHash, r.RedirectURIs,
-			r.Audience, r.TokenLifetime, r.KeyThumbprint, r.FallbackAudited, r.CreatedAt, r.UpdatedAt); err != nil {
+			r.Audience, r.TokenLifetime, r.KeyThumbprint, r.FallbackAudited, r.CreatedAt, r.UpdatedAt, r.Protocol, r.Settings); err != nil {
 			return err
 		}
 		return insertEvents(ctx, tx, ev)
@@ -148,7 +148,7 @@ func (s *Store) UpdateApp(ctx context.Context, clientID string, fn store.AppFunc
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, updateApp, r.Name, r.NameFold, r.SecretHash, r.RedirectURIs, r.Audience,
-			r.TokenLifetime, r.KeyThumbprint, r.FallbackAudited, r.UpdatedAt, r.ClientID); err != nil {
+			r.TokenLifetime, r.KeyThumbprint, r.FallbackAudited, r.UpdatedAt, r.Protocol, r.Settings, r.ClientID); err != nil {
 			return err
 		}
 		if app, err = r.Decode(); err != nil {

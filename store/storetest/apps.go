@@ -40,6 +40,7 @@ func appEvent(app store.Application, reason string) lifecycle.Event {
 // utcApp returns a in the form stores return it.
 func utcApp(a store.Application) store.Application {
 	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+	a.Protocol = a.Proto()
 	return a
 }
 

@@ -61,6 +61,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Users", testUsers},
 		{"Codes", testCodes},
 		{"CodesRace", testCodesRace},
+		{"FedApps", testFedApps},
+		{"UseOnce", testUseOnce},
+		{"UseOnceRace", testUseOnceRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

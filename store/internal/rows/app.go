@@ -23,6 +23,8 @@ type App struct {
 	TokenLifetime                  int64 // nanoseconds
 	KeyThumbprint, FallbackAudited string
 	CreatedAt, UpdatedAt           int64
+	Protocol                       string
+	Settings                       string // JSON of store.FedSettings
 }
 
 // appProblem says what makes a unstorable, or "".
@@ -60,7 +62,12 @@ func EncodeApp(a store.Application) (App, error) {
 	}
 	r := App{ClientID: a.ClientID, Name: a.Name, NameFold: Fold(a.Name), RedirectURIs: string(js),
 		Audience: a.Audience, TokenLifetime: int64(a.TokenLifetime), KeyThumbprint: a.KeyThumbprint,
-		FallbackAudited: a.FallbackAudited}
+		FallbackAudited: a.FallbackAudited, Protocol: string(a.Proto())}
+	settings, err := json.Marshal(a.Fed)
+	if err != nil {
+		return App{}, err
+	}
+	r.Settings = string(settings)
 	if len(a.SecretHash) > 0 {
 		r.SecretHash = a.SecretHash
 	}
@@ -78,7 +85,13 @@ func EncodeApp(a store.Application) (App, error) {
 func (r App) Decode() (store.Application, error) {
 	a := store.Application{ClientID: r.ClientID, Name: r.Name, Audience: r.Audience,
 		TokenLifetime: time.Duration(r.TokenLifetime), KeyThumbprint: r.KeyThumbprint,
-		FallbackAudited: r.FallbackAudited, CreatedAt: FromNanos(r.CreatedAt), UpdatedAt: FromNanos(r.UpdatedAt)}
+		FallbackAudited: r.FallbackAudited, CreatedAt: FromNanos(r.CreatedAt), UpdatedAt: FromNanos(r.UpdatedAt),
+		Protocol: store.Protocol(r.Protocol)}
+	if r.Settings != "" {
+		if err := json.Unmarshal([]byte(r.Settings), &a.Fed); err != nil {
+			return store.Application{}, fmt.Errorf("%w: application %q: settings: %v", store.ErrCorrupt, r.ClientID, err)
+		}
+	}
 	if len(r.SecretHash) > 0 {
 		a.SecretHash = r.SecretHash
 	}

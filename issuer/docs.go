@@ -1,0 +1,130 @@
+package issuer
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keyroll/keyroll/internal/httpjson"
+)
+
+// Paths of the documents the issuer publishes.
+const (
+	DiscoveryPath = "/.well-known/openid-configuration"
+	JWKSPath      = "/.well-known/jwks.json"
+	MetadataPath  = "/federationmetadata/2007-06/federationmetadata.xml"
+	HealthPath    = "/healthz"
+)
+
+// Documents serves what the issuer publishes (discovery, JWKS, federation
+// metadata) and its health, from the manager's snapshot: it never touches
+// the store.
+type Documents struct {
+	m     *Manager
+	extra map[string]any // more discovery members, set before serving
+}
+
+// NewDocuments returns the document handlers of m.
+func NewDocuments(m *Manager) *Documents { return &Documents{m: m, extra: map[string]any{}} }
+
+// SetDiscovery adds a member to the discovery document (a protocol's
+// endpoints). Call it before serving.
+func (d *Documents) SetDiscovery(name string, value any) { d.extra[name] = value }
+
+// Register adds the document handlers to mux.
+func (d *Documents) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+DiscoveryPath, d.discovery)
+	mux.HandleFunc("GET "+JWKSPath, d.jwks)
+	mux.HandleFunc("GET "+MetadataPath, d.metadata)
+	mux.HandleFunc("GET "+HealthPath, d.health)
+}
+
+// Endpoint returns the absolute URL of a path under the issuer URL.
+func (m *Manager) Endpoint(path string) string { return strings.TrimSuffix(m.cfg.Issuer, "/") + path }
+
+// maxAge is how long a client may cache a published document: never past
+// the next scheduled change, and never longer than the relying parties'
+// refresh interval.
+func (d *Documents) maxAge(snap *Snapshot) int {
+	limit := d.m.cfg.Policy.RefreshInterval
+	if !snap.NextChange.IsZero() {
+		limit = min(limit, snap.NextChange.Sub(d.m.Now()))
+	}
+	return int(max(limit, 0) / time.Second)
+}
+
+func (d *Documents) serve(w http.ResponseWriter, r *http.Request, body []byte, tag, ctype string) {
+	snap := d.m.Snapshot()
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("ETag", tag)
+	h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", d.maxAge(snap)))
+	h.Set("Access-Control-Allow-Origin", "*")
+	if etagMatch(r.Header.Get("If-None-Match"), tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.Write(body)
+}
+
+func etagMatch(header, tag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		if t = strings.TrimSpace(t); t == tag || t == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *Documents) jwks(w http.ResponseWriter, r *http.Request) {
+	snap := d.m.Snapshot()
+	d.serve(w, r, snap.JWKS, snap.JWKSETag, "application/jwk-set+json")
+}
+
+func (d *Documents) metadata(w http.ResponseWriter, r *http.Request) {
+	snap := d.m.Snapshot()
+	d.serve(w, r, snap.Metadata, snap.MetadataETag, "application/samlmetadata+xml")
+}
+
+func (d *Documents) discovery(w http.ResponseWriter, r *http.Request) {
+	snap := d.m.Snapshot()
+	algs := []string{d.m.cfg.KeySpec.Alg}
+	for _, k := range snap.Published {
+		if !slices.Contains(algs, k.Alg) {
+			algs = append(algs, k.Alg)
+		}
+	}
+	slices.Sort(algs)
+	doc := map[string]any{
+		"issuer":                                d.m.cfg.Issuer,
+		"jwks_uri":                              d.m.Endpoint(JWKSPath),
+		"id_token_signing_alg_values_supported": algs,
+		"response_types_supported":              []string{"code"},
+		"subject_types_supported":               []string{"public"},
+	}
+	for k, v := range d.extra {
+		doc[k] = v
+	}
+	body, _ := json.Marshal(doc)
+	d.serve(w, r, body, etag(body), "application/json")
+}
+
+func (d *Documents) health(w http.ResponseWriter, r *http.Request) {
+	snap := d.m.Snapshot()
+	body := map[string]any{"status": "ok", "generation": snap.Generation}
+	code := http.StatusOK
+	if snap.Primary == nil {
+		body["status"], code = "no primary signing key", http.StatusServiceUnavailable
+	} else {
+		body["primary"], body["primary_not_after"] = snap.Primary.KID, snap.Primary.NotAfter
+		if !d.m.Now().Before(snap.Primary.NotAfter) {
+			body["status"], code = "primary signing certificate expired", http.StatusServiceUnavailable
+		}
+	}
+	httpjson.Write(w, code, body)
+}
