@@ -41,7 +41,9 @@ func (m *Manager) FindApp(ctx context.Context, ref string) (store.Application, e
 }
 
 // Apps returns every application, by name.
-func (m *Manager) Apps(ctx context.Context) ([]store.Application, error) { return m.cfg.Store.Apps(ctx) }
+func (m *Manager) Apps(ctx context.Context) ([]store.Application, error) {
+	return m.cfg.Store.Apps(ctx)
+}
 
 // CreateApp registers an application and returns it with its client
 // secret (OIDC confidential clients only), which is shown this once and

@@ -15,7 +15,7 @@ type Application struct {
 	Protocol Protocol // how it signs users in; "" reads as ProtocolOIDC
 	// SecretHash is the SHA-256 of the client secret, which is never
 	// stored; nil for a public client (PKCE, no secret).
-	SecretHash    []byte
+	SecretHash []byte
 	// RedirectURIs is the exact-match list of where answers may go: OIDC
 	// redirect URIs, SAML assertion consumer services, WS-Fed reply URLs.
 	RedirectURIs []string
@@ -33,7 +33,7 @@ type Application struct {
 	// Fed holds the settings of SAML and WS-Federation applications.
 	Fed       FedSettings
 	CreatedAt time.Time
-	UpdatedAt       time.Time
+	UpdatedAt time.Time
 }
 
 // Protocol is how an application signs users in.

@@ -31,7 +31,6 @@ func (s *Handler) keyInfos(ks []lifecycle.Key) []adminapi.KeyInfo {
 	return out
 }
 
-
 func (s *Handler) listKeys(w http.ResponseWriter, r *http.Request) {
 	if err := s.m.Refresh(r.Context()); err != nil {
 		writeErr(w, err)
