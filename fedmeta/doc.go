@@ -16,8 +16,9 @@
 // [Parse] is strict: it refuses documents over [MaxSize], any DTD (so no
 // external entities and no entity expansion; checked on the raw bytes before
 // an XML parser runs), non-UTF-8 input, nesting deeper than [MaxDepth],
-// duplicate attributes, more than one top-level element, and any root other
-// than a SAML 2.0 EntityDescriptor. EntitiesDescriptor aggregates (InCommon,
+// duplicate attributes, more than [MaxElements] elements, more than one
+// top-level element, and any root other than a SAML 2.0 EntityDescriptor
+// (the guard is internal/xmlsafe). EntitiesDescriptor aggregates (InCommon,
 // eduGAIN) are refused: they carry many entities under one aggregator's
 // signature, which is a different trust model from one issuer's metadata.
 //
@@ -59,6 +60,11 @@ const MaxSize = 1 << 20
 // MaxDepth is the deepest element nesting accepted. Real metadata nests about
 // eight levels deep.
 const MaxDepth = 64
+
+// MaxElements is the most elements a document may hold; the raw bytes are
+// counted before a tree is built. The largest real document has a few
+// thousand.
+const MaxElements = 50_000
 
 // Sentinel errors. Returned errors wrap one of these (test with errors.Is) and
 // add what exactly was wrong.

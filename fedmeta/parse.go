@@ -11,6 +11,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/keyroll/keyroll/internal/xmlsafe"
 	"github.com/keyroll/keyroll/jwk"
 )
 
@@ -69,7 +70,7 @@ func Parse(data []byte) (*Metadata, error) {
 	if err != nil {
 		return nil, err
 	}
-	md := &Metadata{Signed: child(root, NSDSig, "Signature") != nil}
+	md := &Metadata{Signed: xmlsafe.Child(root, NSDSig, "Signature") != nil}
 	if err := parseRootAttrs(root, md); err != nil {
 		return nil, err
 	}
@@ -85,19 +86,19 @@ func Parse(data []byte) (*Metadata, error) {
 }
 
 func parseRootAttrs(root *etree.Element, md *Metadata) error {
-	id, _ := attr(root, "entityID")
+	id, _ := xmlsafe.Attr(root, "entityID")
 	md.EntityID = strings.TrimSpace(id)
 	if md.EntityID == "" {
 		return fmt.Errorf("%w: EntityDescriptor has no entityID", ErrMalformed)
 	}
-	if v, ok := attr(root, "validUntil"); ok {
+	if v, ok := xmlsafe.Attr(root, "validUntil"); ok {
 		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v))
 		if err != nil {
 			return fmt.Errorf("%w: validUntil %q is not an xs:dateTime with time zone", ErrMalformed, v)
 		}
 		md.ValidUntil = t
 	}
-	if v, ok := attr(root, "cacheDuration"); ok {
+	if v, ok := xmlsafe.Attr(root, "cacheDuration"); ok {
 		d, err := parseXSDuration(v)
 		if err != nil {
 			return fmt.Errorf("%w: cacheDuration: %v", ErrMalformed, err)
@@ -117,8 +118,8 @@ func roleSource(el *etree.Element) string {
 	case "IDPSSODescriptor", "SPSSODescriptor":
 		return el.Tag
 	case "RoleDescriptor":
-		if t, ok := nsAttr(el, NSXSI, "type"); ok {
-			if _, local := resolveQName(el, t); local != "" {
+		if t, ok := xmlsafe.NSAttr(el, NSXSI, "type"); ok {
+			if _, local := xmlsafe.ResolveQName(el, t); local != "" {
 				return "RoleDescriptor/" + local
 			}
 		}
@@ -134,7 +135,7 @@ func signingCerts(root *etree.Element) ([]SigningCert, error) {
 		if src == "" {
 			continue
 		}
-		for i, kd := range children(role, NSMetadata, "KeyDescriptor") {
+		for i, kd := range xmlsafe.Children(role, NSMetadata, "KeyDescriptor") {
 			der, err := keyDescriptorDER(kd)
 			if err == nil && der != nil {
 				out, err = addCert(out, der, src)
@@ -150,14 +151,14 @@ func signingCerts(root *etree.Element) ([]SigningCert, error) {
 // keyDescriptorDER returns the signing certificate of kd, or nil if kd is an
 // encryption key.
 func keyDescriptorDER(kd *etree.Element) ([]byte, error) {
-	use, present := attr(kd, "use")
+	use, present := xmlsafe.Attr(kd, "use")
 	switch use = strings.TrimSpace(use); {
 	case use == "encryption":
 		return nil, nil
 	case use != "signing" && present:
 		return nil, fmt.Errorf("unknown use %q", use)
 	}
-	el := path(kd, NSDSig, "KeyInfo", NSDSig, "X509Data", NSDSig, "X509Certificate")
+	el := xmlsafe.Path(kd, NSDSig, "KeyInfo", NSDSig, "X509Data", NSDSig, "X509Certificate")
 	if el == nil {
 		return nil, fmt.Errorf("no KeyInfo/X509Data/X509Certificate")
 	}
@@ -221,12 +222,12 @@ func addCert(list []SigningCert, der []byte, src string) ([]SigningCert, error) 
 // passiveURL returns the WS-Federation passive endpoint of the first
 // SecurityTokenServiceType RoleDescriptor.
 func passiveURL(root *etree.Element) string {
-	for _, role := range children(root, NSMetadata, "RoleDescriptor") {
-		t, _ := nsAttr(role, NSXSI, "type")
-		if ns, local := resolveQName(role, t); ns != NSFed || local != "SecurityTokenServiceType" {
+	for _, role := range xmlsafe.Children(root, NSMetadata, "RoleDescriptor") {
+		t, _ := xmlsafe.NSAttr(role, NSXSI, "type")
+		if ns, local := xmlsafe.ResolveQName(role, t); ns != NSFed || local != "SecurityTokenServiceType" {
 			continue
 		}
-		addr := path(role, NSFed, "PassiveRequestorEndpoint", NSAddressing, "EndpointReference",
+		addr := xmlsafe.Path(role, NSFed, "PassiveRequestorEndpoint", NSAddressing, "EndpointReference",
 			NSAddressing, "Address")
 		if addr != nil {
 			return strings.TrimSpace(addr.Text())

@@ -13,6 +13,8 @@ import (
 	"math/big"
 
 	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/keyroll/keyroll/internal/xmlsafe"
 )
 
 // Sign returns doc with an enveloped XML-DSig signature by key, whose
@@ -32,10 +34,10 @@ func Sign(doc []byte, key crypto.Signer, cert *x509.Certificate) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	if id, _ := attr(root, "ID"); !ncName.MatchString(id) {
+	if id, _ := xmlsafe.Attr(root, "ID"); !ncName.MatchString(id) {
 		return nil, fmt.Errorf("%w: EntityDescriptor needs an ID attribute for the signature to reference", ErrMalformed)
 	}
-	if len(children(root, NSDSig, "Signature")) > 0 {
+	if len(xmlsafe.Children(root, NSDSig, "Signature")) > 0 {
 		return nil, fmt.Errorf("%w: document is already signed", ErrMalformed)
 	}
 	ctx, err := dsig.NewSigningContext(signer, [][]byte{cert.Raw})

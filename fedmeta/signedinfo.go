@@ -6,14 +6,16 @@ import (
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/keyroll/keyroll/internal/xmlsafe"
 )
 
 // envelopedSignature returns the document's only ds:Signature, which must be
 // a child of the root.
 func envelopedSignature(root *etree.Element) (*etree.Element, error) {
 	var sigs []*etree.Element
-	walk(root, func(el *etree.Element) error {
-		if is(el, NSDSig, "Signature") {
+	xmlsafe.Walk(root, func(el *etree.Element) error {
+		if xmlsafe.Is(el, NSDSig, "Signature") {
 			sigs = append(sigs, el)
 		}
 		return nil
@@ -25,7 +27,7 @@ func envelopedSignature(root *etree.Element) (*etree.Element, error) {
 		return nil, fmt.Errorf("%w: %d ds:Signature elements, want exactly one", ErrInvalidSignature, len(sigs))
 	case sigs[0].Parent() != root:
 		return nil, fmt.Errorf("%w: the signature is inside %s, not a child of the root element "+
-			"(it does not sign the document)", ErrInvalidSignature, describe(sigs[0].Parent()))
+			"(it does not sign the document)", ErrInvalidSignature, xmlsafe.Describe(sigs[0].Parent()))
 	}
 	return sigs[0], nil
 }
@@ -54,23 +56,23 @@ var (
 // enveloped transform and allow-listed algorithms; it returns the
 // SignatureMethod.
 func checkSignedInfo(root, sig *etree.Element) (string, error) {
-	sis := children(sig, NSDSig, "SignedInfo")
-	if len(sis) != 1 || len(children(sig, NSDSig, "SignatureValue")) != 1 {
+	sis := xmlsafe.Children(sig, NSDSig, "SignedInfo")
+	if len(sis) != 1 || len(xmlsafe.Children(sig, NSDSig, "SignatureValue")) != 1 {
 		return "", fmt.Errorf("%w: want one SignedInfo and one SignatureValue", ErrInvalidSignature)
 	}
 	si := sis[0]
-	method := algorithm(child(si, NSDSig, "SignatureMethod"))
+	method := algorithm(xmlsafe.Child(si, NSDSig, "SignatureMethod"))
 	if !allowedSigMethods[method] {
 		return "", fmt.Errorf("%w: signature method %q not allowed", ErrInvalidSignature, method)
 	}
-	refs := children(si, NSDSig, "Reference")
+	refs := xmlsafe.Children(si, NSDSig, "Reference")
 	if len(refs) != 1 {
 		return "", fmt.Errorf("%w: %d References, want exactly one (to the root element)", ErrInvalidSignature, len(refs))
 	}
 	if err := checkReferenceURI(root, refs[0]); err != nil {
 		return "", err
 	}
-	if d := algorithm(child(refs[0], NSDSig, "DigestMethod")); !allowedDigests[d] {
+	if d := algorithm(xmlsafe.Child(refs[0], NSDSig, "DigestMethod")); !allowedDigests[d] {
 		return "", fmt.Errorf("%w: digest method %q not allowed", ErrInvalidSignature, d)
 	}
 	return method, checkTransforms(refs[0])
@@ -80,13 +82,13 @@ func algorithm(el *etree.Element) string {
 	if el == nil {
 		return ""
 	}
-	v, _ := attr(el, "Algorithm")
+	v, _ := xmlsafe.Attr(el, "Algorithm")
 	return v
 }
 
 func checkReferenceURI(root, ref *etree.Element) error {
-	uri, ok := attr(ref, "URI")
-	id, _ := attr(root, "ID")
+	uri, ok := xmlsafe.Attr(ref, "URI")
+	id, _ := xmlsafe.Attr(root, "ID")
 	if !ok || (uri != "" && (id == "" || uri != "#"+id)) {
 		return fmt.Errorf("%w: Reference URI %q does not point at the root element (ID %q)", ErrInvalidSignature, uri, id)
 	}
@@ -99,7 +101,7 @@ func checkReferenceURI(root, ref *etree.Element) error {
 // countID counts elements carrying an ID attribute (any prefix) equal to id.
 func countID(root *etree.Element, id string) int {
 	n := 0
-	walk(root, func(el *etree.Element) error {
+	xmlsafe.Walk(root, func(el *etree.Element) error {
 		for _, a := range el.Attr {
 			if strings.EqualFold(a.Key, "ID") && a.Value == id {
 				n++
@@ -112,7 +114,7 @@ func countID(root *etree.Element, id string) int {
 
 func checkTransforms(ref *etree.Element) error {
 	enveloped := 0
-	for _, t := range children(child(ref, NSDSig, "Transforms"), NSDSig, "Transform") {
+	for _, t := range xmlsafe.Children(xmlsafe.Child(ref, NSDSig, "Transforms"), NSDSig, "Transform") {
 		switch alg := algorithm(t); {
 		case alg == string(dsig.EnvelopedSignatureAltorithmId):
 			enveloped++

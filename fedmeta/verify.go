@@ -11,6 +11,8 @@ import (
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/keyroll/keyroll/internal/xmlsafe"
 )
 
 // Verify checks the enveloped signature of data against the pinned
@@ -53,12 +55,12 @@ func Verify(data []byte, trusted []*x509.Certificate) (*x509.Certificate, error)
 // KeyInfo is outside SignedInfo and inside the enveloped Signature, so
 // removing it changes neither digest nor signed bytes.
 func takeKeyInfoCert(sig *etree.Element) (*x509.Certificate, error) {
-	ki := child(sig, NSDSig, "KeyInfo")
+	ki := xmlsafe.Child(sig, NSDSig, "KeyInfo")
 	if ki == nil {
 		return nil, nil
 	}
 	// Resolve namespaces before detaching: KeyInfo may inherit them.
-	el := path(ki, NSDSig, "X509Data", NSDSig, "X509Certificate")
+	el := xmlsafe.Path(ki, NSDSig, "X509Data", NSDSig, "X509Certificate")
 	sig.RemoveChild(ki)
 	if el == nil {
 		return nil, nil
@@ -73,7 +75,7 @@ func takeKeyInfoCert(sig *etree.Element) (*x509.Certificate, error) {
 // sigValueToDER rewrites an XML-DSig r||s ECDSA SignatureValue as the ASN.1
 // DER that goxmldsig (crypto/x509) checks.
 func sigValueToDER(sig *etree.Element) error {
-	sv := child(sig, NSDSig, "SignatureValue")
+	sv := xmlsafe.Child(sig, NSDSig, "SignatureValue")
 	raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(sv.Text()), ""))
 	if err == nil {
 		var der []byte
