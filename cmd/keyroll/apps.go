@@ -29,7 +29,8 @@ id). --token-lifetime is capped by the issuer's --max-token-lifetime.
 --saml registers a SAML 2.0 service provider: its entity ID, the assertion
 consumer services answers may be posted to, and the certificates its signed
 AuthnRequests are checked against (--sp-metadata reads all of these from the
-SP's metadata file). --wsfed registers a WS-Federation relying party (a WIF
+SP's metadata: a file, or a URL the issuer reads and refreshes, so an SP that
+rolls its own signing key stays trusted). --wsfed registers a WS-Federation relying party (a WIF
 or OWIN application): its realm (wtrealm) and reply URLs (wreply); its
 tokens are SAML 2.0 assertions, or SAML 1.1 with --token-type saml11 (WIF
 3.5). Their answers are signed with the application's effective key, like
@@ -41,6 +42,7 @@ Examples:
   keyroll apps create cli --public --redirect-uri http://127.0.0.1:8400/callback
   keyroll apps create wiki --saml --entity-id https://wiki.example.com/saml --acs https://wiki.example.com/saml/acs
   keyroll apps create crm --saml --sp-metadata crm-sp-metadata.xml
+  keyroll apps create hr --saml --sp-metadata https://hr.example.com/saml/metadata
   keyroll apps create intranet --wsfed --realm urn:intranet --reply https://intranet.example.com/ --token-type saml11
 `,
 		run: runAppsCreate,

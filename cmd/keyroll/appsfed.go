@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/saml"
@@ -25,7 +26,7 @@ func defineFedFlags(fs *flag.FlagSet) *fedFlags {
 	fs.BoolVar(&f.wsfed, "wsfed", false, "a WS-Federation relying party")
 	fs.StringVar(&f.entityID, "entity-id", "", "SAML: the SP's entity `URI`")
 	fs.Var(&f.acs, "acs", "SAML: an assertion consumer service `URL` (repeat for several; the first is the default)")
-	fs.StringVar(&f.spMetadata, "sp-metadata", "", "SAML: read entity ID, ACS URLs, signing certificates and AuthnRequestsSigned from the SP's metadata `FILE`")
+	fs.StringVar(&f.spMetadata, "sp-metadata", "", "SAML: read entity ID, ACS URLs, signing certificates and AuthnRequestsSigned from the SP's metadata `URL|FILE` (a URL is read by the issuer and refreshed)")
 	fs.Var(&f.spCerts, "sp-cert", "SAML: a PEM `FILE` with a certificate the SP signs its requests with")
 	fs.BoolVar(&f.requestsSigned, "requests-signed", false, "SAML: refuse unsigned AuthnRequests")
 	fs.StringVar(&f.sign, "sign", "", "what is signed: both (default), response or assertion")
@@ -75,7 +76,10 @@ func (f *fedFlags) apply(req *adminapi.CreateAppRequest) error {
 		}
 		fed.SPCerts = append(fed.SPCerts, der)
 	}
-	if f.spMetadata != "" {
+	switch {
+	case strings.HasPrefix(f.spMetadata, "https://") || strings.HasPrefix(f.spMetadata, "http://"):
+		fed.SPMetadataURL = f.spMetadata // the issuer reads it now and keeps it current
+	case f.spMetadata != "":
 		return f.readSPMetadata(req)
 	}
 	return nil

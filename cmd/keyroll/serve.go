@@ -157,8 +157,10 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 	// The rotation loop stops, and is waited for, before the store closes.
 	loopCtx, stopLoop := context.WithCancel(ctx)
 	loopDone := make(chan struct{})
+	spDone := make(chan struct{})
 	go func() { m.Run(loopCtx); close(loopDone) }()
-	defer func() { stopLoop(); <-loopDone }()
+	go func() { samlidp.RunSPRefresh(loopCtx, m, clk, m.SPRefreshInterval(), logger); close(spDone) }()
+	defer func() { stopLoop(); <-loopDone; <-spDone }()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
