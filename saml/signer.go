@@ -34,8 +34,6 @@ const (
 	algExcC14N      = "http://www.w3.org/2001/10/xml-exc-c14n#"
 	algEnveloped    = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 	algSHA256       = "http://www.w3.org/2001/04/xmlenc#sha256"
-	algRSASHA256    = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
-	algECDSASHA256  = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
 	signaturePrefix = "ds"
 )
 
@@ -65,12 +63,12 @@ func (s Signer) context(idAttr string) (*sigContext, error) {
 		if k.N.BitLen() < 2048 {
 			return nil, fmt.Errorf("%w: RSA key of %d bits (want at least 2048)", ErrUnsupportedKey, k.N.BitLen())
 		}
-		ctx.key, ctx.method = s.Key, algRSASHA256
+		ctx.key, ctx.method = s.Key, SigAlgRSASHA256
 	case *ecdsa.PublicKey:
 		if k.Curve != elliptic.P256() {
 			return nil, fmt.Errorf("%w: ECDSA curve %s (want P-256)", ErrUnsupportedKey, k.Curve.Params().Name)
 		}
-		ctx.key, ctx.method = rawECDSASigner{s.Key}, algECDSASHA256
+		ctx.key, ctx.method = rawECDSASigner{s.Key}, SigAlgECDSASHA256
 	default:
 		return nil, fmt.Errorf("%w: %T (want RSA or ECDSA P-256)", ErrUnsupportedKey, s.Key.Public())
 	}
