@@ -14,7 +14,10 @@
 // Signatures are enveloped, use exclusive C14N, RSA-SHA256 (RSA keys of 2048
 // bits or more) or ECDSA-SHA256 (P-256, r||s as XML-DSig 1.1 specifies), sit
 // where each schema puts them (after Issuer in SAML 2.0, last in SAML 1.1)
-// and carry the signing certificate in KeyInfo. Times are written in UTC to
+// and carry the signing certificate in KeyInfo. The trees are canonicalised
+// by a small exclusive C14N for the element-and-text trees this package
+// builds (tests check it gives goxmldsig's bytes, and xmlsec1 verifies the
+// results); goxmldsig verifies incoming signatures. Times are written in UTC to
 // the second. AttributeValues carry no xsi:type (a plain string), which
 // avoids a namespace declaration exclusive C14N would not cover.
 //

@@ -81,16 +81,20 @@ func TestPostWrappingRefused(t *testing.T) {
 func TestPostAlgorithmsRefused(t *testing.T) {
 	s := testSigner(t, "rsa-sp")
 	root := authnRequestElement("_p4")
-	ctx, err := s.context("ID")
+	// goxmldsig makes a genuine RSA-SHA1 signature.
+	ctx, err := dsig.NewSigningContext(s.Key, [][]byte{s.Cert.Raw})
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
 	if err := ctx.SetSignatureMethod(dsig.RSASHA1SignatureMethod); err != nil {
 		t.Fatal(err)
 	}
-	if err := signEnveloped(ctx, root, 1); err != nil {
+	sig, err := ctx.ConstructSignature(root.Copy(), true)
+	if err != nil {
 		t.Fatal(err)
 	}
+	root.InsertChildAt(1, sig)
 	sha1, _ := writeDoc(root)
 	inclusive := bytes.ReplaceAll(signedPost(t, s, "_p5"), []byte("http://www.w3.org/2001/10/xml-exc-c14n#"), []byte("http://www.w3.org/2006/12/xml-c14n11"))
 	for name, doc := range map[string][]byte{"rsa-sha1": sha1, "inclusive c14n": inclusive} {

@@ -16,7 +16,8 @@ import (
 	"strings"
 )
 
-// Signature algorithms of the HTTP-Redirect binding's SigAlg parameter.
+// Signature algorithms: the SigAlg values the HTTP-Redirect binding accepts,
+// and the SignatureMethods this package signs with.
 const (
 	SigAlgRSASHA256   = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 	SigAlgECDSASHA256 = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
@@ -33,7 +34,7 @@ const (
 // documentation). Without one, requireSigned gives ErrUnsigned. A
 // ds:Signature inside the XML is not part of this binding and is ignored
 // (it never makes a request Signed).
-func ParseRedirectRequest(rawQuery string, certs []*x509.Certificate, requireSigned bool) (*AuthnRequest, string, error) {
+func ParseRedirectRequest(rawQuery string, certs []*x509.Certificate, requireSigned bool) (req *AuthnRequest, relayState string, err error) {
 	if len(rawQuery) > MaxEncodedSize {
 		return nil, "", fmt.Errorf("%w: query of %d bytes, limit %d", ErrTooLarge, len(rawQuery), MaxEncodedSize)
 	}
@@ -52,8 +53,7 @@ func ParseRedirectRequest(rawQuery string, certs []*x509.Certificate, requireSig
 	if err != nil {
 		return nil, "", err
 	}
-	relayState, err := value("RelayState")
-	if err != nil {
+	if relayState, err = value("RelayState"); err != nil {
 		return nil, "", err
 	}
 	_, hasSig := raw["Signature"]
@@ -77,8 +77,7 @@ func ParseRedirectRequest(rawQuery string, certs []*x509.Certificate, requireSig
 	if err != nil {
 		return nil, "", err
 	}
-	req, err := readAuthnRequest(root)
-	if err != nil {
+	if req, err = readAuthnRequest(root); err != nil {
 		return nil, "", err
 	}
 	req.Signed = hasSig

@@ -1,19 +1,24 @@
 package saml
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"math/big"
 
 	"github.com/beevik/etree"
-	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/keyroll/keyroll/internal/xmlsafe"
 )
 
 // Signer is the key messages are signed with and its certificate, which is
@@ -24,9 +29,27 @@ type Signer struct {
 	Cert *x509.Certificate
 }
 
-// context returns a goxmldsig signing context for s with exclusive C14N and
-// the "ds" prefix; idAttr names the attribute the Reference points at.
-func (s Signer) context(idAttr string) (*dsig.SigningContext, error) {
+// Algorithm identifiers written into signatures.
+const (
+	algExcC14N      = "http://www.w3.org/2001/10/xml-exc-c14n#"
+	algEnveloped    = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+	algSHA256       = "http://www.w3.org/2001/04/xmlenc#sha256"
+	signaturePrefix = "ds"
+)
+
+// sigContext is a checked Signer ready to sign: the key (ECDSA wrapped to
+// give r||s), the SignatureMethod, the certificate text and the name of the
+// ID attribute References point at.
+type sigContext struct {
+	key    crypto.Signer
+	method string
+	cert   string
+	idAttr string
+}
+
+// context checks s and returns what signing needs; idAttr names the
+// attribute the Reference points at.
+func (s Signer) context(idAttr string) (*sigContext, error) {
 	if s.Key == nil || s.Cert == nil {
 		return nil, fmt.Errorf("%w: Signer needs a key and its certificate", ErrUnsupportedKey)
 	}
@@ -34,44 +57,69 @@ func (s Signer) context(idAttr string) (*dsig.SigningContext, error) {
 	if !ok || !pub.Equal(s.Cert.PublicKey) {
 		return nil, fmt.Errorf("%w: key does not match the certificate's public key", ErrUnsupportedKey)
 	}
-	var signer crypto.Signer
+	ctx := &sigContext{cert: base64.StdEncoding.EncodeToString(s.Cert.Raw), idAttr: idAttr}
 	switch k := s.Key.Public().(type) {
 	case *rsa.PublicKey:
 		if k.N.BitLen() < 2048 {
 			return nil, fmt.Errorf("%w: RSA key of %d bits (want at least 2048)", ErrUnsupportedKey, k.N.BitLen())
 		}
-		signer = s.Key
+		ctx.key, ctx.method = s.Key, SigAlgRSASHA256
 	case *ecdsa.PublicKey:
 		if k.Curve != elliptic.P256() {
 			return nil, fmt.Errorf("%w: ECDSA curve %s (want P-256)", ErrUnsupportedKey, k.Curve.Params().Name)
 		}
-		signer = rawECDSASigner{s.Key}
+		ctx.key, ctx.method = rawECDSASigner{s.Key}, SigAlgECDSASHA256
 	default:
 		return nil, fmt.Errorf("%w: %T (want RSA or ECDSA P-256)", ErrUnsupportedKey, s.Key.Public())
 	}
-	ctx, err := dsig.NewSigningContext(signer, [][]byte{s.Cert.Raw})
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnsupportedKey, err)
-	}
-	ctx.Hash = crypto.SHA256
-	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
-	ctx.Prefix = "ds"
-	ctx.IdAttribute = idAttr
 	return ctx, nil
 }
 
-// signEnveloped signs el (which must declare every namespace it uses and
-// carry no signature yet) and inserts the enveloped signature as its child
-// at index at.
-func signEnveloped(ctx *dsig.SigningContext, el *etree.Element, at int) error {
-	// goxmldsig canonicalises in place; sign a copy (the enveloped transform
-	// makes the digest the same).
-	sig, err := ctx.ConstructSignature(el.Copy(), true)
+// signEnveloped signs el, which must carry no signature yet, and inserts the
+// enveloped signature as its child at index at: exclusive C14N, SHA-256, one
+// Reference to el's ID with the enveloped-signature and exclusive C14N
+// transforms, and the certificate in KeyInfo/X509Data.
+func signEnveloped(ctx *sigContext, el *etree.Element, at int) error {
+	id, _ := xmlsafe.Attr(el, ctx.idAttr)
+	if !isNCName(id) {
+		return fmt.Errorf("%w: %s %q is not an xml NCName", ErrInvalid, ctx.idAttr, id)
+	}
+	var buf bytes.Buffer
+	if err := canonicalize(&buf, el); err != nil {
+		return err
+	}
+	digest := sha256.Sum256(buf.Bytes())
+
+	sig := etree.NewElement(signaturePrefix + ":Signature")
+	sig.CreateAttr("xmlns:"+signaturePrefix, NSDSig)
+	si := dsChild(sig, "SignedInfo")
+	dsChild(si, "CanonicalizationMethod").CreateAttr("Algorithm", algExcC14N)
+	dsChild(si, "SignatureMethod").CreateAttr("Algorithm", ctx.method)
+	ref := dsChild(si, "Reference")
+	ref.CreateAttr("URI", "#"+id)
+	transforms := dsChild(ref, "Transforms")
+	dsChild(transforms, "Transform").CreateAttr("Algorithm", algEnveloped)
+	dsChild(transforms, "Transform").CreateAttr("Algorithm", algExcC14N)
+	dsChild(ref, "DigestMethod").CreateAttr("Algorithm", algSHA256)
+	dsChild(ref, "DigestValue").SetText(base64.StdEncoding.EncodeToString(digest[:]))
+
+	buf.Reset()
+	if err := canonicalize(&buf, si); err != nil {
+		return err
+	}
+	signed := sha256.Sum256(buf.Bytes())
+	value, err := ctx.key.Sign(rand.Reader, signed[:], crypto.SHA256)
 	if err != nil {
 		return fmt.Errorf("saml: signing: %w", err)
 	}
+	dsChild(sig, "SignatureValue").SetText(base64.StdEncoding.EncodeToString(value))
+	dsChild(dsChild(dsChild(sig, "KeyInfo"), "X509Data"), "X509Certificate").SetText(ctx.cert)
 	el.InsertChildAt(at, sig)
 	return nil
+}
+
+func dsChild(parent *etree.Element, local string) *etree.Element {
+	return parent.CreateElement(signaturePrefix + ":" + local)
 }
 
 // rawECDSASigner turns the ASN.1 DER signatures of a P-256 crypto.Signer into
