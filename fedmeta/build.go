@@ -160,9 +160,23 @@ func addIDPRole(root *etree.Element, cfg Config) {
 	role := root.CreateElement("IDPSSODescriptor")
 	role.CreateAttr("protocolSupportEnumeration", NSSAMLProtocol)
 	addKeys(role, cfg.Certs)
-	sso := role.CreateElement("SingleSignOnService")
-	sso.CreateAttr("Binding", BindingHTTPRedirect)
-	sso.CreateAttr("Location", cfg.SSOURL)
+	for _, f := range nameIDFormats {
+		role.CreateElement("NameIDFormat").SetText(f)
+	}
+	for _, b := range []string{BindingHTTPRedirect, BindingHTTPPOST} {
+		sso := role.CreateElement("SingleSignOnService")
+		sso.CreateAttr("Binding", b)
+		sso.CreateAttr("Location", cfg.SSOURL)
+	}
+}
+
+// nameIDFormats are the NameID formats the identity provider issues,
+// persistent (its default) first.
+var nameIDFormats = []string{
+	"urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+	"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+	"urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+	"urn:oasis:names:tc:SAML:2.0:nameid-format:transient",
 }
 
 func addKeys(role *etree.Element, certs []*x509.Certificate) {

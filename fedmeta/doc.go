@@ -104,4 +104,6 @@ const (
 	NSSAMLProtocol = "urn:oasis:names:tc:SAML:2.0:protocol"
 	// BindingHTTPRedirect is the SAML HTTP-Redirect binding.
 	BindingHTTPRedirect = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+	// BindingHTTPPOST is the SAML HTTP-POST binding.
+	BindingHTTPPOST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 )

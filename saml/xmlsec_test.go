@@ -109,3 +109,57 @@ func TestXmlsec1VerifiesAssertions(t *testing.T) {
 		}
 	}
 }
+
+// The other direction: ParsePostRequest accepts requests xmlsec1 signed, so
+// verification (r||s ECDSA included) follows the standard and not only this
+// package's signer.
+func TestPostAcceptsXmlsec1Signatures(t *testing.T) {
+	bin := xmlsec1Path(t)
+	for key, method := range map[string]string{
+		"rsa-sp":  "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+		"p256-sp": "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
+	} {
+		t.Run(key, func(t *testing.T) {
+			s := testSigner(t, key)
+			tmpl := `<ds:Signature xmlns:ds="` + NSDSig + `"><ds:SignedInfo>` +
+				`<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>` +
+				`<ds:SignatureMethod Algorithm="` + method + `"/><ds:Reference URI="#_x1"><ds:Transforms>` +
+				`<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>` +
+				`<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms>` +
+				`<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue/></ds:Reference></ds:SignedInfo>` +
+				`<ds:SignatureValue/><ds:KeyInfo><ds:X509Data/></ds:KeyInfo></ds:Signature>`
+			doc := authnRequestXML(t, "_x1")
+			doc = bytes.Replace(doc, []byte("</saml:Issuer>"), []byte("</saml:Issuer>"+tmpl), 1)
+			signed := xmlsec1Sign(t, bin, doc, s)
+			req, err := ParsePostRequest(b64(signed), []*x509.Certificate{s.Cert}, true)
+			if err != nil || !req.Signed || req.ID != "_x1" {
+				t.Fatalf("xmlsec1-signed request: %v\n%s", err, signed)
+			}
+		})
+	}
+}
+
+func xmlsec1Sign(t *testing.T, bin string, doc []byte, s Signer) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	der, err := x509.MarshalPKCS8PrivateKey(s.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{
+		"tmpl.xml": doc,
+		"key.pem":  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
+		"cert.pem": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Cert.Raw}),
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := exec.Command(bin, "--sign", "--privkey-pem", filepath.Join(dir, "key.pem")+","+filepath.Join(dir, "cert.pem"),
+		"--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest", filepath.Join(dir, "tmpl.xml")).Output()
+	if err != nil {
+		t.Fatalf("xmlsec1 --sign: %v", err)
+	}
+	return out
+}

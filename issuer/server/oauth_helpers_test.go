@@ -47,10 +47,23 @@ func newOAuthEnv(t testing.TB) *oauthEnv {
 // serveOn starts an issuer on st; replicas share st's database, sealer and clock.
 func serveOn(t testing.TB, st store.Store, sealer *keys.Sealer, clk *clock.Fake) *oauthEnv {
 	t.Helper()
+	return serveAlg(t, st, sealer, clk, "ES256")
+}
+
+// newRSAEnv is newOAuthEnv with RS256 keys, keyroll's default.
+func newRSAEnv(t testing.TB) *oauthEnv {
+	t.Helper()
+	st := openSQLite(t, t.TempDir())
+	t.Cleanup(func() { st.Close() })
+	return serveAlg(t, st, testKEK(t), clock.NewFake(start), "RS256")
+}
+
+func serveAlg(t testing.TB, st store.Store, sealer *keys.Sealer, clk *clock.Fake, alg string) *oauthEnv {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	ts.Start()
 	t.Cleanup(ts.Close)
-	m, err := issuer.New(issuer.Config{Issuer: ts.URL, Store: st, Sealer: sealer, Policy: lifecycle.DefaultPolicy(), KeySpec: keys.Spec{Alg: "ES256"}, Clock: clk})
+	m, err := issuer.New(issuer.Config{Issuer: ts.URL, Store: st, Sealer: sealer, Policy: lifecycle.DefaultPolicy(), KeySpec: keys.Spec{Alg: alg}, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
