@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 
@@ -91,6 +92,7 @@ func (c *crewjamSP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		http.Redirect(w, r, u.String(), http.StatusFound)
 	case "POST /acs":
+		r.ParseForm() // crewjam reads r.PostForm
 		a, err := c.sp.ParseResponse(r, c.ids)
 		if err != nil {
 			var ire *saml.InvalidResponseError
@@ -144,13 +146,24 @@ func newSAMLApp(t *testing.T, kr *keyroll, name, entityID, acs string) {
 // HTTP-Redirect binding); after an urgent rotation it refuses the new
 // key's response until it reads the metadata again, then accepts it.
 func TestSAMLCrewjam(t *testing.T) {
-	for _, alg := range []string{"RS256", "ES256"} {
-		t.Run(alg, func(t *testing.T) {
-			kr := startKeyroll(t, alg)
-			sp, base := startCrewjamSP(t, kr)
-			newSAMLApp(t, kr, "crewjam", sp.sp.EntityID, sp.sp.AcsURL.String())
-			checkRollover(t, kr, "crewjam/saml", base, base+"/login", "alice", "correct horse battery")
-		})
+	kr := startKeyroll(t, "RS256")
+	sp, base := startCrewjamSP(t, kr)
+	newSAMLApp(t, kr, "crewjam", sp.sp.EntityID, sp.sp.AcsURL.String())
+	checkRollover(t, kr, "crewjam/saml", base, base+"/login", "alice", "correct horse battery")
+}
+
+// TestSAMLCrewjamECDSA records a limit of Go's SAML SPs: keyroll writes
+// an ECDSA XML signature value as r||s (XML-DSig 1.1, RFC 4051), while
+// goxmldsig, under crewjam/saml and gosaml2, checks it as ASN.1 DER. So
+// an issuer on ES256 keys cannot sign in to them. When this test fails,
+// one side has changed: ES256 joins TestSAMLCrewjam.
+func TestSAMLCrewjamECDSA(t *testing.T) {
+	kr := startKeyroll(t, "ES256")
+	sp, base := startCrewjamSP(t, kr)
+	newSAMLApp(t, kr, "crewjam", sp.sp.EntityID, sp.sp.AcsURL.String())
+	got := fedSignIn(t, base+"/login", "alice", "correct horse battery")
+	if got.status != http.StatusForbidden || !strings.Contains(string(got.body), "ECDSA verification failure") {
+		t.Fatalf("crewjam/saml with keyroll on ES256 answered %d: %s; want the known refusal of r||s signatures", got.status, got.body)
 	}
 }
 
