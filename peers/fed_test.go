@@ -40,6 +40,7 @@ import (
 type signedIn struct {
 	NameID     string              `json:"name_id"`
 	Issuer     string              `json:"issuer"`
+	Version    string              `json:"saml_version,omitempty"` // the assertion's, where the peer tells it
 	Attributes map[string][]string `json:"attributes"`
 }
 
@@ -147,8 +148,9 @@ func attr(n *html.Node, name string) string {
 }
 
 // expectSignedIn checks that a browser session ended at the peer's /acs
-// with the library accepting the response for user.
-func expectSignedIn(t *testing.T, peer string, got browserResult, user string) {
+// with the library accepting the response for user, and returns what the
+// peer read.
+func expectSignedIn(t *testing.T, peer string, got browserResult, user string) *signedIn {
 	t.Helper()
 	if got.status != http.StatusOK {
 		t.Fatalf("%s refused the sign-in: %d at %s: %s", peer, got.status, got.url, got.body)
@@ -160,6 +162,7 @@ func expectSignedIn(t *testing.T, peer string, got browserResult, user string) {
 	if !s.names(user) {
 		t.Fatalf("%s accepted a sign-in that does not name %s: %+v", peer, user, s)
 	}
+	return &s
 }
 
 // expectRefused checks that the peer's library refused keyroll's response
