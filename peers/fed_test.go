@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -70,6 +71,14 @@ type browserResult struct {
 // SAMLResponse or wresult) and returns the first page that is neither.
 func fedSignIn(t *testing.T, start, user, password string) browserResult {
 	t.Helper()
+	return fedSignInTampered(t, start, user, password, nil)
+}
+
+// fedSignInTampered is fedSignIn with tamper applied to the fields of the
+// form that carries keyroll's answer (SAMLResponse or wresult) before
+// the browser posts it.
+func fedSignInTampered(t *testing.T, start, user, password string, tamper func(url.Values)) browserResult {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, Timeout: 30 * time.Second}
 	resp, err := browser.Get(start)
@@ -96,6 +105,9 @@ func fedSignIn(t *testing.T, start, user, password string) browserResult {
 		action, fields, ok := autoSubmitForm(page)
 		if !ok {
 			return browserResult{status: resp.StatusCode, url: here.String(), body: page}
+		}
+		if tamper != nil && (fields.Has("SAMLResponse") || fields.Has("wresult")) {
+			tamper(fields)
 		}
 		target, perr := here.Parse(action)
 		if perr != nil {
@@ -166,13 +178,39 @@ func expectSignedIn(t *testing.T, peer string, got browserResult, user string) *
 }
 
 // expectRefused checks that the peer's library refused keyroll's response
-// (403 from /acs, with its reason).
-func expectRefused(t *testing.T, peer string, got browserResult) {
+// (403 from /acs, with its reason); case says what was wrong with it.
+func expectRefused(t *testing.T, peer, what string, got browserResult) {
 	t.Helper()
 	if got.status != http.StatusForbidden {
-		t.Fatalf("%s still pinned to the old metadata answered %d, want 403 (refused): %s", peer, got.status, got.body)
+		t.Fatalf("%s given %s answered %d, want 403 (refused): %s", peer, what, got.status, got.body)
 	}
-	t.Logf("%s, still holding the old metadata, refused: %s", peer, bytes.TrimSpace(got.body))
+	t.Logf("%s given %s refused it: %s", peer, what, bytes.TrimSpace(got.body))
+}
+
+// checkTamperRefused: a response whose signed content the browser changed
+// (the user's name, alice to mallory) is refused, so the peer does check
+// keyroll's signature.
+func checkTamperRefused(t *testing.T, peer, login string) {
+	t.Helper()
+	tampered := false
+	got := fedSignInTampered(t, login, "alice", "correct horse battery", func(f url.Values) {
+		if v := f.Get("wresult"); v != "" {
+			f.Set("wresult", strings.ReplaceAll(v, ">alice<", ">mallory<"))
+			tampered = f.Get("wresult") != v
+			return
+		}
+		xml, err := base64.StdEncoding.DecodeString(f.Get("SAMLResponse"))
+		if err != nil {
+			t.Fatalf("SAMLResponse is not base64: %v", err)
+		}
+		changed := bytes.ReplaceAll(xml, []byte(">alice<"), []byte(">mallory<"))
+		tampered = !bytes.Equal(xml, changed)
+		f.Set("SAMLResponse", base64.StdEncoding.EncodeToString(changed))
+	})
+	if !tampered {
+		t.Fatalf("keyroll's answer does not name alice as element text: nothing to tamper with")
+	}
+	expectRefused(t, peer, "a tampered response", got)
 }
 
 // reload asks a peer to read keyroll's metadata again.
@@ -200,7 +238,7 @@ func checkRollover(t *testing.T, kr *keyroll, peer, base, login, user, password 
 	if _, err := kr.admin.Rotate(context.Background(), true); err != nil {
 		t.Fatal(err)
 	}
-	expectRefused(t, peer, fedSignIn(t, login, user, password))
+	expectRefused(t, peer, "the new key's response while holding the old metadata", fedSignIn(t, login, user, password))
 	reload(t, base)
 	expectSignedIn(t, peer, fedSignIn(t, login, user, password), user)
 }

@@ -177,6 +177,7 @@ func TestSAMLCrewjamBindings(t *testing.T) {
 	t.Run("POST", func(t *testing.T) {
 		expectSignedIn(t, "crewjam/saml", fedSignIn(t, base+"/login?binding=post", "alice", "correct horse battery"), "alice")
 	})
+	t.Run("Tampered", func(t *testing.T) { checkTamperRefused(t, "crewjam/saml", base+"/login") })
 	t.Run("IdPInitiated", func(t *testing.T) {
 		expectSignedIn(t, "crewjam/saml", fedSignIn(t, kr.url+issuer.SAMLPath+"/init?app=crewjam", "alice", "correct horse battery"), "alice")
 	})

@@ -56,6 +56,7 @@ func TestSAMLPysaml2Bindings(t *testing.T) {
 	t.Run("POST", func(t *testing.T) {
 		expectSignedIn(t, "pysaml2", fedSignIn(t, base+"/login?binding=post", "alice", "correct horse battery"), "alice")
 	})
+	t.Run("Tampered", func(t *testing.T) { checkTamperRefused(t, "pysaml2", base+"/login") })
 	t.Run("IdPInitiated", func(t *testing.T) {
 		expectSignedIn(t, "pysaml2", fedSignIn(t, kr.url+issuer.SAMLPath+"/init?app=pysaml2", "alice", "correct horse battery"), "alice")
 	})

@@ -52,6 +52,7 @@ func TestWSFedPassport(t *testing.T) {
 			if s := expectSignedIn(t, "passport-wsfed-saml2", fedSignIn(t, base+"/login", "alice", "correct horse battery"), "alice"); s.Version != version {
 				t.Errorf("passport-wsfed-saml2 read a SAML %q assertion, want %s", s.Version, version)
 			}
+			checkTamperRefused(t, "passport-wsfed-saml2", base+"/login")
 			checkRollover(t, kr, "passport-wsfed-saml2", base, base+"/login", "alice", "correct horse battery")
 		})
 	}
