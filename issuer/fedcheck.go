@@ -38,6 +38,24 @@ func checkFedSpec(ctx context.Context, m *Manager, spec AppSpec) error {
 	if u, err := url.Parse(id); err != nil || u.Scheme == "" {
 		return invalid("%s %q is not an absolute URI (a URL or a URN)", what, Clip(id))
 	}
+	if err := checkFedFields(spec); err != nil {
+		return err
+	}
+	apps, err := m.cfg.Store.Apps(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range apps {
+		if a.Proto() == spec.Protocol && a.Audience == id {
+			return invalid("%s %q is already registered by the application %s", what, Clip(id), a.Name)
+		}
+	}
+	return nil
+}
+
+// checkFedFields validates what a registration holds besides the
+// uniqueness of its entity ID or realm.
+func checkFedFields(spec AppSpec) error {
 	if len(spec.RedirectURIs) == 0 {
 		if spec.Protocol == store.ProtocolWSFed {
 			return invalid("a WS-Federation application needs a reply URL (--reply)")
@@ -81,13 +99,9 @@ func checkFedSpec(ctx context.Context, m *Manager, spec AppSpec) error {
 	default:
 		return invalid("token type %q: want saml2 or saml11", f.TokenType)
 	}
-	apps, err := m.cfg.Store.Apps(ctx)
-	if err != nil {
-		return err
-	}
-	for _, a := range apps {
-		if a.Proto() == spec.Protocol && a.Audience == id {
-			return invalid("%s %q is already registered by the application %s", what, Clip(id), a.Name)
+	if u := f.SPMetadataURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "https" && !(pu.Scheme == "http" && isLoopback(pu.Hostname()))) {
+			return invalid("SP metadata URL %q: https, or http to a loopback address", Clip(u))
 		}
 	}
 	return nil

@@ -11,8 +11,11 @@ import (
 func init() {
 	register(&command{
 		name:    "apps create",
-		summary: "register an application (OAuth client) and print its client id and secret",
+		summary: "register an application (OIDC client, SAML service provider or WS-Fed relying party)",
 		usage: `Usage: keyroll apps create NAME [--audience AUD] [--redirect-uri URI]... [--public] [--token-lifetime 1h] [--server URL] [--json]
+       keyroll apps create NAME --saml (--entity-id URI --acs URL... | --sp-metadata FILE) [--sp-cert PEMFILE]...
+                               [--requests-signed] [--sign both|response|assertion] [--nameid-format persistent|emailAddress|unspecified|transient]
+       keyroll apps create NAME --wsfed --realm URI --reply URL... [--token-type saml2|saml11]
 
 Registers an application with the issuer. A confidential application (the
 default) gets a client secret, printed this once: keyroll keeps only its
@@ -23,10 +26,24 @@ loopback address, or a reversed-domain scheme (com.example.app:/cb).
 --audience is the aud of the application's access tokens (default: its client
 id). --token-lifetime is capped by the issuer's --max-token-lifetime.
 
+--saml registers a SAML 2.0 service provider: its entity ID, the assertion
+consumer services answers may be posted to, and the certificates its signed
+AuthnRequests are checked against (--sp-metadata reads all of these from the
+SP's metadata: a file, or a URL the issuer reads and refreshes, so an SP that
+rolls its own signing key stays trusted). --wsfed registers a WS-Federation relying party (a WIF
+or OWIN application): its realm (wtrealm) and reply URLs (wreply); its
+tokens are SAML 2.0 assertions, or SAML 1.1 with --token-type saml11 (WIF
+3.5). Their answers are signed with the application's effective key, like
+OIDC tokens, so keyroll apps override applies to every protocol alike.
+
 Examples:
   keyroll apps create payroll-api --audience api://payroll
   keyroll apps create portal --redirect-uri https://portal.example.com/signin-oidc
   keyroll apps create cli --public --redirect-uri http://127.0.0.1:8400/callback
+  keyroll apps create wiki --saml --entity-id https://wiki.example.com/saml --acs https://wiki.example.com/saml/acs
+  keyroll apps create crm --saml --sp-metadata crm-sp-metadata.xml
+  keyroll apps create hr --saml --sp-metadata https://hr.example.com/saml/metadata
+  keyroll apps create intranet --wsfed --realm urn:intranet --reply https://intranet.example.com/ --token-type saml11
 `,
 		run: runAppsCreate,
 	})
@@ -86,6 +103,7 @@ func runAppsCreate(ctx context.Context, e *env, args []string) int {
 	fs.Var(&uris, "redirect-uri", "a redirect `URI` for sign-in (repeat for several)")
 	fs.BoolVar(&req.Public, "public", false, "a public client: no secret, PKCE required")
 	durationFlag(fs, &lifetime, "token-lifetime", 0, "lifetime of its tokens (default 1h, at most the issuer's --max-token-lifetime)")
+	fed := defineFedFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON (it holds the client secret)")
 	pos, code := parseFlags(fs, c, e, args)
 	if code >= 0 {
@@ -95,6 +113,9 @@ func runAppsCreate(ctx context.Context, e *env, args []string) int {
 		return usageErr(e, c, "give exactly one application NAME")
 	}
 	req.Name, req.RedirectURIs, req.TokenLifetimeSeconds = pos[0], uris, int64(lifetime/time.Second)
+	if err := fed.apply(&req); err != nil {
+		return usageErr(e, c, err.Error())
+	}
 	out, err := cf.client(e).CreateApp(ctx, req)
 	if err != nil {
 		return failErr(e, c, err)
@@ -105,6 +126,10 @@ func runAppsCreate(ctx context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintf(e.stdout, "created application %s\n", out.App.Name)
 	fmt.Fprintf(e.stdout, "  client id:     %s\n", out.App.ClientID)
+	if out.App.Protocol != "" && out.App.Protocol != "oidc" {
+		fmt.Fprintf(e.stdout, "  protocol:      %s (%s)\n", out.App.Protocol, out.App.Audience)
+		return exitOK
+	}
 	if out.ClientSecret != "" {
 		fmt.Fprintf(e.stdout, "  client secret: %s\n", out.ClientSecret)
 		fmt.Fprintln(e.stdout, "  (shown once: store it now; keyroll keeps only its hash)")
@@ -182,6 +207,12 @@ func runAppsDelete(ctx context.Context, e *env, args []string) int {
 const appArg = "application name or client id"
 
 func appType(a adminapi.AppInfo) string {
+	switch a.Protocol {
+	case "saml":
+		return "saml"
+	case "wsfed":
+		return "ws-fed"
+	}
 	if a.Public {
 		return "public"
 	}
@@ -191,18 +222,35 @@ func appType(a adminapi.AppInfo) string {
 func printApp(e *env, a *adminapi.AppInfo) {
 	w := e.stdout
 	fmt.Fprintf(w, "name:            %s\nclient id:       %s\n", a.Name, a.ClientID)
-	if a.Public {
+	audience, uris := "audience:       ", "redirect URIs:  "
+	switch {
+	case a.Protocol == "saml":
+		fmt.Fprintln(w, "type:            SAML 2.0 service provider")
+		audience, uris = "entity ID:      ", "ACS URLs:       "
+	case a.Protocol == "wsfed":
+		fmt.Fprintln(w, "type:            WS-Federation relying party")
+		audience, uris = "realm:          ", "reply URLs:     "
+	case a.Public:
 		fmt.Fprintln(w, "type:            public (no secret; PKCE)")
-	} else {
+	default:
 		fmt.Fprintln(w, "type:            confidential (client secret)")
 	}
-	fmt.Fprintf(w, "audience:        %s\n", a.Audience)
+	fmt.Fprintf(w, "%s %s\n", audience, a.Audience)
 	for i, u := range a.RedirectURIs {
-		label := "redirect URIs:  "
+		label := uris
 		if i > 0 {
 			label = "                "
 		}
 		fmt.Fprintf(w, "%s %s\n", label, u)
+	}
+	if f := a.Fed; f != nil {
+		fmt.Fprintf(w, "signed:          %s\n", f.Sign)
+		if a.Protocol == "saml" {
+			fmt.Fprintf(w, "requests signed: %v (%d SP certificates)\n", f.RequestsSigned, len(f.SPCerts))
+		}
+		if f.TokenType != "" {
+			fmt.Fprintf(w, "token type:      %s\n", f.TokenType)
+		}
 	}
 	fmt.Fprintf(w, "token lifetime:  %s\n", time.Duration(a.TokenLifetimeSeconds)*time.Second)
 	override := "none (the primary signs)"

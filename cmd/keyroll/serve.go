@@ -16,6 +16,7 @@ import (
 	"github.com/keyroll/keyroll/clock"
 	"github.com/keyroll/keyroll/issuer"
 	"github.com/keyroll/keyroll/issuer/oidc"
+	"github.com/keyroll/keyroll/issuer/samlidp"
 	issuerhttp "github.com/keyroll/keyroll/issuer/server"
 	"github.com/keyroll/keyroll/keys"
 	"github.com/keyroll/keyroll/lifecycle"
@@ -36,6 +37,8 @@ policy below, and publishes them before they sign:
   /.well-known/jwks.json              JWKS
   /federationmetadata/2007-06/federationmetadata.xml   signed WS-Fed/SAML metadata
   /oauth2/authorize, /oauth2/token, /oauth2/userinfo   OAuth 2.0 / OIDC for registered apps
+  /saml2, /saml2/init                 SAML 2.0 sign-on (SP- and IdP-initiated)
+  /wsfed                              WS-Federation passive sign-in and sign-out
   /healthz, /metrics, /admin/ (KEYROLL_ADMIN_TOKEN; loopback only without one)
 
 Every flag can also be set by its environment variable: KEYROLL_ and the flag
@@ -154,8 +157,10 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 	// The rotation loop stops, and is waited for, before the store closes.
 	loopCtx, stopLoop := context.WithCancel(ctx)
 	loopDone := make(chan struct{})
+	spDone := make(chan struct{})
 	go func() { m.Run(loopCtx); close(loopDone) }()
-	defer func() { stopLoop(); <-loopDone }()
+	go func() { samlidp.RunSPRefresh(loopCtx, m, clk, m.SPRefreshInterval(), logger); close(spDone) }()
+	defer func() { stopLoop(); <-loopDone; <-spDone }()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -179,6 +184,7 @@ func printStartup(e *env, m *issuer.Manager, cfg serveConfig, hasToken bool) {
 	for _, ep := range []struct{ name, path string }{
 		{"discovery", issuer.DiscoveryPath}, {"jwks", issuer.JWKSPath}, {"metadata", issuer.MetadataPath},
 		{"authorize", oidc.AuthorizePath}, {"token", oidc.TokenPath}, {"userinfo", oidc.UserInfoPath},
+		{"saml sso", samlidp.SSOPath}, {"ws-fed", samlidp.PassivePath},
 	} {
 		fmt.Fprintf(w, "  %-10s %s%s\n", ep.name+":", cfg.issuer, ep.path)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/internal/httpjson"
 	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/issuer/samlidp"
 	"github.com/keyroll/keyroll/lifecycle"
 	"github.com/keyroll/keyroll/store"
 )
@@ -40,12 +41,16 @@ type Options struct {
 	Token string
 	// Tokens signs test tokens (POST /admin/apps/{app}/token); nil: 404.
 	Tokens TokenMinter
+	// SPMetadata reads a SAML SP's registration from its metadata URL when
+	// an application is created from one; nil: refused.
+	SPMetadata func(ctx context.Context, url string) (samlidp.SPRegistration, error)
 }
 
 // Handler is the admin API.
 type Handler struct {
 	m         *issuer.Manager
 	tokens    TokenMinter
+	spMeta    func(ctx context.Context, url string) (samlidp.SPRegistration, error)
 	tokenHash [32]byte
 	hasToken  bool
 	mux       *http.ServeMux
@@ -53,7 +58,7 @@ type Handler struct {
 
 // New returns the admin API of m, to be served under /admin/.
 func New(m *issuer.Manager, opts Options) *Handler {
-	h := &Handler{m: m, tokens: opts.Tokens, mux: http.NewServeMux()}
+	h := &Handler{m: m, tokens: opts.Tokens, spMeta: opts.SPMetadata, mux: http.NewServeMux()}
 	if opts.Token != "" {
 		h.tokenHash, h.hasToken = sha256.Sum256([]byte(opts.Token)), true
 	}

@@ -86,6 +86,12 @@ func (s *Handler) createApp(w http.ResponseWriter, r *http.Request) {
 		spec.Fed = store.FedSettings{SPMetadataURL: f.SPMetadataURL, SPCerts: f.SPCerts, RequestsSigned: f.RequestsSigned,
 			Sign: f.Sign, NameIDFormat: f.NameIDFormat, TokenType: f.TokenType}
 	}
+	if spec.Protocol == store.ProtocolSAML && spec.Fed.SPMetadataURL != "" {
+		if err := s.fromSPMetadata(r, &spec); err != nil {
+			writeErr(w, err)
+			return
+		}
+	}
 	app, secret, err := s.m.CreateApp(r.Context(), spec, actor)
 	if err != nil {
 		writeErr(w, err)
@@ -204,4 +210,29 @@ func (s *Handler) appToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.m.Logger().Info("admin issued a test token", "app", app.Name, "actor", actor)
 	httpjson.Write(w, http.StatusOK, resp)
+}
+
+// fromSPMetadata fills what a SAML registration leaves open from the SP's
+// metadata URL: entity ID, ACS URLs, signing certificates.
+func (s *Handler) fromSPMetadata(r *http.Request, spec *issuer.AppSpec) error {
+	if s.spMeta == nil {
+		return issuer.Invalid("this server does not read SP metadata URLs")
+	}
+	reg, err := s.spMeta(r.Context(), spec.Fed.SPMetadataURL)
+	if err != nil {
+		return issuer.Invalid("%v", err)
+	}
+	if spec.Audience == "" {
+		spec.Audience = reg.EntityID
+	} else if spec.Audience != reg.EntityID {
+		return issuer.Invalid("the SP metadata names the entity %q, not %q", issuer.Clip(reg.EntityID), issuer.Clip(spec.Audience))
+	}
+	if len(spec.RedirectURIs) == 0 {
+		spec.RedirectURIs = reg.ACS
+	}
+	if len(spec.Fed.SPCerts) == 0 {
+		spec.Fed.SPCerts = reg.SigningCerts
+	}
+	spec.Fed.RequestsSigned = spec.Fed.RequestsSigned || reg.RequestsSigned
+	return nil
 }

@@ -8,11 +8,13 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -304,4 +306,56 @@ func xpathOf(node string) string {
 		return "/*[local-name()='Response']/*[local-name()='Signature']"
 	}
 	return "//*[local-name()='Assertion']/*[local-name()='Signature']"
+}
+
+// spMetadata is an SP's metadata with one ACS and a signing certificate.
+func spMetadata(entity, acs string, cert *x509.Certificate) []byte {
+	return []byte(fmt.Sprintf(`<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="%s">
+<md:SPSSODescriptor AuthnRequestsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>%s</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="%s" index="0"/>
+</md:SPSSODescriptor></md:EntityDescriptor>`, entity, base64.StdEncoding.EncodeToString(cert.Raw), acs))
+}
+
+// TestSPMetadataURL: an SP registered from its metadata URL is read at
+// creation and kept current by the refresher (the SP rolled its key and
+// moved its ACS); metadata that names another entity changes nothing.
+func TestSPMetadataURL(t *testing.T) {
+	e := newRSAEnv(t)
+	first := e.certOf(t, e.m.Snapshot().Primary.KID)
+	if _, err := e.c.Rotate(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	second := e.certOf(t, e.m.Snapshot().Published[1].KID)
+	var doc atomic.Value
+	doc.Store(spMetadata(spEntity, spACS, first))
+	sp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(doc.Load().([]byte)) }))
+	defer sp.Close()
+	created := e.createApp(t, adminapi.CreateAppRequest{Name: "hr", Protocol: "saml", Fed: &adminapi.FedInfo{SPMetadataURL: sp.URL + "/md"}})
+	if created.App.Audience != spEntity || len(created.App.RedirectURIs) != 1 || !created.App.Fed.RequestsSigned || len(created.App.Fed.SPCerts) != 1 {
+		t.Fatalf("created from metadata: %+v %+v", created.App, created.App.Fed)
+	}
+	doc.Store(spMetadata(spEntity, "https://sp.example/saml/acs2", second))
+	if err := samlidp.RefreshSPMetadata(context.Background(), e.m, nil); err != nil {
+		t.Fatal(err)
+	}
+	app, _ := e.c.App(context.Background(), "hr")
+	if app.RedirectURIs[0] != "https://sp.example/saml/acs2" || !bytes.Equal(app.Fed.SPCerts[0], second.Raw) {
+		t.Errorf("after refresh: %v", app.RedirectURIs)
+	}
+	doc.Store(spMetadata("https://attacker.example/", "https://attacker.example/acs", first))
+	if err := samlidp.RefreshSPMetadata(context.Background(), e.m, nil); err == nil || !strings.Contains(err.Error(), "re-register") {
+		t.Errorf("metadata naming another entity: %v", err)
+	}
+	if app2, _ := e.c.App(context.Background(), "hr"); app2.RedirectURIs[0] != "https://sp.example/saml/acs2" {
+		t.Errorf("a refused refresh changed the application: %v", app2.RedirectURIs)
+	}
+	ev, _ := e.c.Events(context.Background(), time.Time{}, 0)
+	found := false
+	for _, x := range ev {
+		found = found || strings.Contains(x.Reason, "SP metadata refreshed")
+	}
+	if !found {
+		t.Error("the refresh was not audited")
+	}
 }
