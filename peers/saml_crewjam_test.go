@@ -2,17 +2,25 @@ package peers
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/crewjam/saml"
 	"github.com/crewjam/saml/samlsp"
+	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/issuer"
@@ -114,6 +122,9 @@ func (c *crewjamSP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		json.NewEncoder(w).Encode(s)
+	case "GET /metadata":
+		w.Header().Set("Content-Type", "application/samlmetadata+xml")
+		xml.NewEncoder(w).Encode(c.sp.Metadata())
 	case "POST /reload":
 		c.mu.Unlock()
 		err := c.reload()
@@ -181,4 +192,50 @@ func TestSAMLCrewjamBindings(t *testing.T) {
 	t.Run("IdPInitiated", func(t *testing.T) {
 		expectSignedIn(t, "crewjam/saml", fedSignIn(t, kr.url+issuer.SAMLPath+"/init?app=crewjam", "alice", "correct horse battery"), "alice")
 	})
+}
+
+// TestSAMLCrewjamSignedRequests: keyroll registers crewjam from the SP
+// metadata crewjam serves (entity ID, ACS, signing certificate,
+// AuthnRequestsSigned) and accepts its RSA-SHA256-signed AuthnRequests
+// with both bindings; an unsigned request from the same SP then gets no
+// answer.
+func TestSAMLCrewjamSignedRequests(t *testing.T) {
+	kr := startKeyroll(t, "RS256")
+	sp, base := startCrewjamSP(t, kr)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "crewjam SP"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	sp.mu.Lock()
+	sp.sp.Key, sp.sp.Certificate, sp.sp.SignatureMethod = key, cert, dsig.RSASHA256SignatureMethod
+	sp.mu.Unlock()
+	ctx := context.Background()
+	created, err := kr.admin.CreateApp(ctx, adminapi.CreateAppRequest{Name: "crewjam", Protocol: "saml",
+		Fed: &adminapi.FedInfo{SPMetadataURL: base + "/metadata"}})
+	if err != nil {
+		t.Fatalf("keyroll reading crewjam's SP metadata: %v", err)
+	}
+	if a := created.App; a.Audience != sp.sp.EntityID || !a.Fed.RequestsSigned {
+		t.Fatalf("keyroll registered %+v from crewjam's metadata, want entity %s and signed requests", a, sp.sp.EntityID)
+	}
+	if _, err := kr.admin.CreateUser(ctx, "alice", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	for _, login := range []string{base + "/login", base + "/login?binding=post"} {
+		expectSignedIn(t, "crewjam/saml", fedSignIn(t, login, "alice", "correct horse battery"), "alice")
+	}
+	sp.mu.Lock()
+	sp.sp.SignatureMethod = "" // crewjam now sends its requests unsigned
+	sp.mu.Unlock()
+	got := fedSignIn(t, base+"/login", "alice", "correct horse battery")
+	if got.status != http.StatusBadRequest || !strings.Contains(string(got.body), "not signed") {
+		t.Fatalf("an unsigned AuthnRequest from an SP that signs its requests: %d at %s: %s", got.status, got.url, got.body)
+	}
 }
