@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -51,17 +52,25 @@ func startKeyroll(t *testing.T, alg string) *keyroll {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewUnstartedServer(nil)
-	ts.Start()
-	t.Cleanup(ts.Close)
-	m, err := issuer.New(issuer.Config{Issuer: ts.URL, Store: st, Sealer: sealer, Policy: lifecycle.DefaultPolicy(), KeySpec: keys.Spec{Alg: alg}})
+	// The issuer URL is known from the listener, so the server starts with
+	// its handler in place (setting it later races with the first request).
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Open(context.Background()); err != nil {
+	issuerURL := "http://" + l.Addr().String()
+	m, err := issuer.New(issuer.Config{Issuer: issuerURL, Store: st, Sealer: sealer, Policy: lifecycle.DefaultPolicy(), KeySpec: keys.Spec{Alg: alg}})
+	if err != nil {
+		l.Close()
 		t.Fatal(err)
 	}
-	ts.Config.Handler = server.New(m, server.Options{})
+	if err := m.Open(context.Background()); err != nil {
+		l.Close()
+		t.Fatal(err)
+	}
+	ts := &httptest.Server{Listener: l, Config: &http.Server{Handler: server.New(m, server.Options{})}}
+	ts.Start()
+	t.Cleanup(ts.Close)
 	return &keyroll{url: ts.URL, m: m, admin: &adminapi.Client{BaseURL: ts.URL}}
 }
 
