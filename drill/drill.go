@@ -101,7 +101,11 @@ func (r *run) start(ctx context.Context) error {
 	if r.cfg.API != "" && r.rep.Protocol != protocolOIDC {
 		return fmt.Errorf("application %s signs users in over %s: drill it with a web URL (the API mode calls an API with OIDC access tokens)", app.Name, r.rep.Protocol)
 	}
-	r.say("drill: %s application %s (client id %s): %s\n", protocolName[r.rep.Protocol], app.Name, app.ClientID, describeOverride(app.KeyOverride))
+	name := protocolName[r.rep.Protocol]
+	if name == "" {
+		name = printable(r.rep.Protocol, 40)
+	}
+	r.say("drill: %s application %s (client id %s): %s\n", name, app.Name, app.ClientID, describeOverride(app.KeyOverride))
 	if r.keys, err = r.cfg.Admin.Keys(ctx); err != nil {
 		return fmt.Errorf("listing the keys: %w", err)
 	}
