@@ -237,3 +237,50 @@ func TestDrillFedLookalike(t *testing.T) {
 	e.clean(t, "phish", "")
 	e.clean(t, "oidc", "")
 }
+
+// TestDrillWebStandInIssuer: an answer page that posts anywhere but a
+// registered ACS URL is not submitted, nor is the password re-posted after
+// a 307 away from the sign-in endpoint (OIDC): the test is undecided. (keyroll's
+// issuer does neither; a stand-in issuer does.)
+func TestDrillWebStandInIssuer(t *testing.T) {
+	e := newEnv(t).rotate(t, false)
+	var evil atomic.Int32
+	elsewhere := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { evil.Add(1) }))
+	mux := http.NewServeMux()
+	fake := serve(t, mux)
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"issuer":"`+fake+`","authorization_endpoint":"`+fake+`/oauth2/authorize"}`)
+	})
+	mux.HandleFunc("GET /saml2", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `<form method="post" action="/saml2"><input type="hidden" name="login_request" value="x"></form>`)
+	})
+	mux.HandleFunc("POST /saml2", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `<form method="post" action="`+elsewhere+`/acs"><input type="hidden" name="SAMLResponse" value="PHg+"></form>`)
+	})
+	app := serve(t, http.RedirectHandler(fake+"/saml2", http.StatusFound))
+	e.createApp(t, adminapi.CreateAppRequest{Name: "sp", Protocol: "saml", Audience: "urn:sp", RedirectURIs: []string{app + "/acs"}})
+	rep, progress := e.run(t, context.Background(), drill.Config{App: "sp", Web: app + "/", Issuer: fake, User: "alice", Password: "pw"})
+	wantVerdict(t, rep, drill.Inconclusive, 2, progress)
+	contains(t, "the reason", rep.Reason, "the issuer's answer posts to "+elsewhere+"/acs, which is not a registered ACS or reply URL")
+	if evil.Load() != 0 {
+		t.Error("the drill posted the answer to an unregistered URL")
+	}
+	e.clean(t, "sp", "")
+
+	// A 307 answer to the sign-in form, even with a code, would re-post the
+	// password: it goes nowhere but the sign-in endpoint.
+	mux.HandleFunc("GET /oauth2/authorize", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `<form method="post" action="authorize"><input type="hidden" name="login_request" value="x"></form>`)
+	})
+	mux.HandleFunc("POST /oauth2/authorize", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere+"/callback?code=c", http.StatusTemporaryRedirect)
+	})
+	oidcApp := serve(t, http.RedirectHandler(fake+"/oauth2/authorize", http.StatusFound))
+	e.createApp(t, adminapi.CreateAppRequest{Name: "portal", RedirectURIs: []string{elsewhere + "/callback"}})
+	rep, progress = e.run(t, context.Background(), drill.Config{App: "portal", Web: oidcApp + "/", Issuer: fake, User: "alice", Password: "pw"})
+	wantVerdict(t, rep, drill.Inconclusive, 2, progress)
+	if evil.Load() != 0 {
+		t.Error("the drill followed a 307 with the password to another URL")
+	}
+	e.clean(t, "portal", "")
+}
