@@ -54,8 +54,9 @@ type Config struct {
 	User, Password string
 	// Issuer is where the issuer's discovery document is (web mode; default:
 	// the BaseURL of Admin when it is an *adminapi.Client). The drill submits
-	// the test user's password only to the authorization_endpoint it names,
-	// never to a look-alike sign-in form elsewhere.
+	// the test user's password only to the sign-in endpoint it names for the
+	// application's protocol (the authorization_endpoint, or /saml2 or
+	// /wsfed under its issuer URL), never to a look-alike form elsewhere.
 	Issuer string
 	// HTTP reaches the application; nil: a client with a 30 s timeout. The
 	// drill sets its own cookie jar and redirect policy on a copy.

@@ -29,16 +29,26 @@
 //     through keyroll's sign-in form with a test user and back to the
 //     application. Accepted means the session ends with 2xx on the URL
 //     itself (same scheme, host and path; the query is ignored) and, with
-//     [Config.Expect], that text on the page. Once the issuer has handed the
-//     application its authorization code, anything else — an error page, the
-//     sign-in form again, another page, a redirect loop — is a rejection.
-//     Before that hand-off nothing about the key has been tested, so a
-//     failure there is undecided, except a refused password, which stops the
-//     drill ([ErrSignIn]). Without [Config.User] the drill creates a
-//     temporary test user and deletes it afterwards. The password is only
-//     ever submitted to the authorization_endpoint of the issuer's discovery
-//     document ([Config.Issuer]): a look-alike form elsewhere gets nothing
-//     and leaves the test undecided.
+//     [Config.Expect], that text on the page. The hand-off to the
+//     application depends on its protocol ([Report.Protocol], from the
+//     admin API): an OIDC application gets its authorization code in a
+//     redirect; to a SAML service provider or WS-Federation relying party
+//     the issuer answers with a page whose form posts the signed answer
+//     (SAMLResponse and RelayState, or wa, wresult and wctx), which the
+//     drill submits as a browser would, but only to one of the
+//     application's registered ACS or reply URLs. Once handed off,
+//     anything else — an error page, the sign-in form again, another page,
+//     a redirect loop — is a rejection. Before that hand-off nothing about
+//     the key has been tested, so a failure there (a SAML error status
+//     from the issuer included) is undecided, except a refused password,
+//     which stops the drill ([ErrSignIn]). Without [Config.User] the drill
+//     creates a temporary test user and deletes it afterwards. The
+//     password is only ever submitted to the issuer's sign-in endpoint for
+//     the application's protocol, found from its discovery document
+//     ([Config.Issuer]): the authorization_endpoint, or the SAML (/saml2)
+//     or WS-Federation (/wsfed) endpoint under the issuer URL it names; a
+//     look-alike form elsewhere gets nothing and leaves the test
+//     undecided. SAML and WS-Federation applications have no API mode.
 //
 // With [Config.FreshKey] the drill then publishes a brand-new transient key,
 // as an emergency rollover would, pins the application to it and tests it:

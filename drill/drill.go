@@ -97,7 +97,15 @@ func (r *run) start(ctx context.Context) error {
 		return fmt.Errorf("application %s: %w", r.cfg.App, err)
 	}
 	r.rep.App, r.rep.ClientID, r.rep.PreviousOverride = app.Name, app.ClientID, app.KeyOverride
-	r.say("drill: application %s (client id %s): %s\n", app.Name, app.ClientID, describeOverride(app.KeyOverride))
+	r.rep.Protocol = protocolOf(app)
+	if r.cfg.API != "" && r.rep.Protocol != protocolOIDC {
+		return fmt.Errorf("application %s signs users in over %s: drill it with a web URL (the API mode calls an API with OIDC access tokens)", app.Name, r.rep.Protocol)
+	}
+	name := protocolName[r.rep.Protocol]
+	if name == "" {
+		name = printable(r.rep.Protocol, 40)
+	}
+	r.say("drill: %s application %s (client id %s): %s\n", name, app.Name, app.ClientID, describeOverride(app.KeyOverride))
 	if r.keys, err = r.cfg.Admin.Keys(ctx); err != nil {
 		return fmt.Errorf("listing the keys: %w", err)
 	}
@@ -113,8 +121,11 @@ func (r *run) start(ctx context.Context) error {
 		r.tester, r.api = t, t
 		return nil
 	}
-	return r.startWeb(ctx)
+	return r.startWeb(ctx, app)
 }
+
+// protocolName names a protocol for people.
+var protocolName = map[string]string{protocolOIDC: "OIDC", protocolSAML: "SAML", protocolWSFed: "WS-Federation"}
 
 // testOrder returns the published keys a drill tests, in order: next,
 // primary, then retired keys, most recently retired first. Transient keys

@@ -35,6 +35,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvAlg(t, "ES256")
+}
+
+// newEnvAlg is newEnv with keys of another algorithm.
+func newEnvAlg(t *testing.T, alg string) *env {
+	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "keyroll.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +55,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := issuer.New(issuer.Config{Issuer: ts.URL, Store: st, Sealer: sealer, Policy: lifecycle.DefaultPolicy(), KeySpec: keys.Spec{Alg: "ES256"}})
+	m, err := issuer.New(issuer.Config{Issuer: ts.URL, Store: st, Sealer: sealer, Policy: lifecycle.DefaultPolicy(), KeySpec: keys.Spec{Alg: alg}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,10 @@ func (r Result) Line() string {
 type Report struct {
 	App      string `json:"app"`
 	ClientID string `json:"client_id,omitempty"`
-	Mode     string `json:"mode"`   // api or web
+	Mode     string `json:"mode"` // api or web
+	// Protocol is how the application signs users in: oidc, saml or wsfed
+	// (empty when the drill could not read the application).
+	Protocol string `json:"protocol,omitempty"`
 	Target   string `json:"target"` // the URL tested
 	// PreviousOverride is the application's override before the drill (a
 	// thumbprint; empty: none), which the cleanup puts back.

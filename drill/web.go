@@ -21,7 +21,9 @@ type webTester struct {
 	target         *url.URL
 	expect         string
 	user, password string
-	signIn         *url.URL // the issuer's authorization endpoint
+	protocol       string   // oidc, saml or wsfed
+	signIn         *url.URL // where the issuer takes the sign-in form of protocol
+	answerURLs     []string // saml, wsfed: the registered ACS or reply URLs
 	hc             *http.Client
 }
 
@@ -39,10 +41,11 @@ type session struct {
 	hc *http.Client
 	ev Evidence
 	// posted: the sign-in form was submitted; handedOff: the issuer then
-	// sent the browser back to the application with an authorization code.
+	// sent the browser back to the application with an authorization code,
+	// or posted its signed answer to a registered ACS or reply URL.
 	posted, handedOff bool
-	awaiting          bool // the next answer is the issuer's to the form
-	form              url.Values
+	awaiting          bool       // the next answer is the issuer's to the form
+	form              url.Values // the last form posted, for 307 and 308 redirects
 }
 
 // run plays the session and classifies where it ends.
@@ -71,6 +74,12 @@ func (s *session) run(ctx context.Context) (Outcome, error) {
 		}
 		if next, o, done, err := s.signInPage(ctx, resp, body); done {
 			return o, err
+		} else if next != nil {
+			req = next
+			continue
+		}
+		if next, o, done := s.answerPage(ctx, resp, body); done {
+			return o, nil
 		} else if next != nil {
 			req = next
 			continue
@@ -122,6 +131,9 @@ func (s *session) redirect(ctx context.Context, req *http.Request, resp *http.Re
 	}
 	u.Fragment, u.RawFragment = "", ""
 	keep := req.Method == http.MethodPost && (resp.StatusCode == http.StatusTemporaryRedirect || resp.StatusCode == http.StatusPermanentRedirect)
+	if keep && s.form.Has("password") && !sameTarget(u, s.t.signIn) {
+		return nil, false // the password goes to the issuer's sign-in endpoint only
+	}
 	if keep && s.form != nil {
 		next, err := formRequest(ctx, u, s.form)
 		return next, err == nil
@@ -132,7 +144,8 @@ func (s *session) redirect(ctx context.Context, req *http.Request, resp *http.Re
 
 // checkHandOff looks at where the issuer's answer to the sign-in form
 // sends the browser: with a code, the application now decides; with an
-// error, the issuer refused and nothing can be tested.
+// error, the issuer refused and nothing can be tested. A SAML or
+// WS-Federation answer is a page, never a redirect.
 func (s *session) checkHandOff(next *url.URL) (Outcome, bool) {
 	if !s.awaiting {
 		return "", false
@@ -140,6 +153,8 @@ func (s *session) checkHandOff(next *url.URL) (Outcome, bool) {
 	s.awaiting = false
 	q := next.Query()
 	switch {
+	case s.t.protocol != protocolOIDC:
+		s.ev.Error = "the issuer answered the sign-in form with a redirect, not with a page that posts its answer to the application"
 	case q.Get("code") != "":
 		s.handedOff = true
 		return "", false

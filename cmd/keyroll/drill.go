@@ -31,11 +31,15 @@ and records whether it accepted or rejected the key, with the HTTP evidence.
   refuses both (401, 403), an acceptance proves nothing, so the verdict is
   at best inconclusive (exit 2): "the API accepts requests without a valid
   token". The controls are shown with the results.
---web URL: the application signs users in. A fresh browser session (its own
-  cookies) opens URL, follows every redirect, signs in on keyroll's page and
+--web URL: the application signs users in, over OIDC, SAML 2.0 or
+  WS-Federation (as registered). A fresh browser session (its own cookies)
+  opens URL, follows every redirect, signs in on keyroll's page (the
+  password goes only to the issuer's sign-in endpoint of that protocol) and
   must end signed in on URL itself: 2xx there, containing --expect TEXT if
-  given. Once the issuer has handed the application its code, an error page,
-  the sign-in form again or any other page is a rejection. The test user is
+  given. Once the issuer has handed the application its code (OIDC), or its
+  page has posted the signed answer to a registered ACS or reply URL (SAML,
+  WS-Fed; the drill submits it as a browser would), an error page, the
+  sign-in form again or any other page is a rejection. The test user is
   --user NAME with its password on standard input (--password-stdin), or by
   default a temporary user the drill creates and deletes.
 --fresh-key: also publish a brand-new transient key, as an emergency
@@ -65,6 +69,7 @@ a valid token, interrupted), or left something behind.
 Examples:
   keyroll drill --app payroll-api --api https://payroll.example.com/api/health
   keyroll drill --app portal --web https://portal.example.com/ --fresh-key
+  keyroll drill --app intranet-sp --web https://intranet.example.com/ --expect "Signed in as"
   printf '%s\n' "$PW" | keyroll drill --app portal --web https://portal.example.com/ --user alice --password-stdin --expect "Welcome"
   keyroll drill --app payroll-api --api https://payroll.example.com/api --json | jq -r .verdict
 `,

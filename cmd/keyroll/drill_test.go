@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -267,5 +268,59 @@ func TestDrillCLILeftovers(t *testing.T) {
 	}
 	if rep.ExitCode() != 2 {
 		t.Errorf("exit %d with something left behind", rep.ExitCode())
+	}
+}
+
+// TestDrillCLISAML: a SAML service provider that refreshes the issuer's
+// federation metadata is ready with a fresh key; one that trusts only the
+// certificate it first saw is not ready, and the verdict names the next
+// key. RSA keys: the test SP checks signatures with goxmldsig.
+func TestDrillCLISAML(t *testing.T) {
+	s := startServe(t, func(string) string { return "" }, "--store", "sqlite:"+filepath.Join(t.TempDir(), "keyroll.db"), "--key-alg", "RS256")
+	if _, errs, code := runIn(t, "", "keys", "rotate", "--server", s.url); code != 0 {
+		t.Fatalf("keys rotate: %s", errs)
+	}
+	next := drillKey(t, s.url, "next")
+	firstSeen, err := drilltest.FirstSeen(context.Background(), drilltest.MetadataURL(s.url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		certs drilltest.Certs
+		code  int
+		says  string
+	}{
+		{"refreshing-sp", drilltest.MetadataCerts(drilltest.MetadataURL(s.url), nil), 0, "READY: accepts every published key (next, primary) and a fresh key"},
+		{"pinned-sp", firstSeen, 1, "NOT READY: rejects the next key " + drill.Abbrev(next.Thumbprint) + ", which becomes primary on " +
+			next.PromoteAt.UTC().Format(time.DateOnly) + "; sign-in will fail from then\n"},
+	} {
+		mux := http.NewServeMux()
+		web := httptest.NewServer(mux)
+		defer web.Close()
+		entity, acs := web.URL+"/sp", web.URL+"/acs"
+		if _, errs, code := runIn(t, "", "apps", "create", c.name, "--saml", "--entity-id", entity, "--acs", acs, "--server", s.url); code != 0 {
+			t.Fatal(errs)
+		}
+		sp, err := drilltest.NewFedApp(drilltest.FedConfig{Issuer: s.url, EntityID: entity, ACS: acs, Certs: c.certs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux.Handle("/", sp)
+		out, errs, code := runIn(t, "", "drill", "--app", c.name, "--web", web.URL+"/", "--fresh-key", "--refresh-wait", "0",
+			"--expect", "Signed in as keyroll-drill-", "--server", s.url)
+		if code != c.code || !strings.Contains(out, c.says) {
+			t.Fatalf("%s: exit %d, want %d saying %q\n%s\n%s", c.name, code, c.code, c.says, out, errs)
+		}
+		for _, want := range []string{"drill: SAML application " + c.name, "cleanup: restored application " + c.name + ": no override",
+			"cleanup: withdrew the fresh transient key", "cleanup: deleted the temporary test user"} {
+			if !strings.Contains(errs, want) {
+				t.Errorf("%s: stderr does not say %q:\n%s", c.name, want, errs)
+			}
+		}
+		if c.code == 1 && !strings.Contains(out, next.Thumbprint+"  rejected  HTTP 401; after sign-in the application answered HTTP 401 at "+acs) {
+			t.Errorf("%s: the table does not show the rejection's evidence:\n%s", c.name, out)
+		}
+		drillClean(t, s.url, c.name, "")
 	}
 }

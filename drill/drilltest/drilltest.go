@@ -1,6 +1,8 @@
 // Package drilltest holds toy relying parties for testing keyroll drill:
-// web APIs and a web application that handle a key rollover well (keyroll's
-// verify library) or badly (a pinned thumbprint, keys read once at
+// web APIs, an OIDC web application and a SAML 2.0 service provider or
+// WS-Federation relying party ([FedApp]) that handle a key rollover well
+// (keyroll's verify library, federation metadata refreshed on an unknown
+// signer) or badly (a pinned thumbprint or certificate, keys read once at
 // start-up), as the applications of seeds 000 and 004 do.
 //
 // They are test fixtures: small, strict enough to tell keys apart, and not
