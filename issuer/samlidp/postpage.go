@@ -1,7 +1,6 @@
 package samlidp
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -10,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+
+	"github.com/keyroll/keyroll/issuer/signin"
 )
 
 // autoSubmit is the page's only script: it posts the form at once. With
@@ -54,27 +55,14 @@ func postPage(w http.ResponseWriter, action string, fields url.Values) {
 			fs = append(fs, field{k, v})
 		}
 	}
-	var buf bytes.Buffer
-	if err := postTemplate.Execute(&buf, struct {
-		Action string
-		Fields []field
-	}{action, fs}); err != nil {
-		http.Error(w, "page template failed", http.StatusInternalServerError)
-		return
-	}
 	origin := action
 	if u, err := url.Parse(action); err == nil {
 		origin = u.Scheme + "://" + u.Host
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src "+scriptHash+"; form-action "+origin+"; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	w.WriteHeader(http.StatusOK)
-	w.Write(buf.Bytes())
+	signin.WritePage(w, http.StatusOK, postTemplate, struct {
+		Action string
+		Fields []field
+	}{action, fs}, "default-src 'none'; script-src "+scriptHash+"; form-action "+origin+"; frame-ancestors 'none'; base-uri 'none'")
 }
 
 // PostForm is the self-submitting form keyroll answers a SAML or

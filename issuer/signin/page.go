@@ -80,6 +80,12 @@ type Page struct {
 }
 
 func writePage(w http.ResponseWriter, code int, t *template.Template, data any) {
+	WritePage(w, code, t, data, pageCSP)
+}
+
+// WritePage answers with the page t renders from data, never cached, not
+// framed, with the Content-Security-Policy csp.
+func WritePage(w http.ResponseWriter, code int, t *template.Template, data any, csp string) {
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {
 		http.Error(w, "page template failed", http.StatusInternalServerError)
@@ -88,7 +94,7 @@ func writePage(w http.ResponseWriter, code int, t *template.Template, data any) 
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
