@@ -67,8 +67,14 @@ func (s Software) Open(kid string, certDER, stored []byte) (crypto.Signer, error
 	return signer, err
 }
 
-// Destroy implements Backend: sealed keys are kept.
-func (Software) Destroy(string, []byte) error { return nil }
+// Destroy implements Backend: sealed keys are kept. A reference names a
+// key this backend cannot reach, which is an error.
+func (Software) Destroy(kid string, stored []byte) error {
+	if IsReference(stored) {
+		return fmt.Errorf("private key %s lives in an HSM, which this issuer is not configured to use", kid)
+	}
+	return nil
+}
 
 // Mixed is the Backend of an issuer whose new keys come from HSM while the
 // store may still hold sealed software keys from before: it generates with
