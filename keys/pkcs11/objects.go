@@ -2,6 +2,7 @@ package pkcs11
 
 import (
 	"encoding/hex"
+	"slices"
 
 	"github.com/miekg/pkcs11"
 )
@@ -57,4 +58,27 @@ func (t *Token) forget(id []byte) {
 	t.mu.Lock()
 	delete(t.handles, hex.EncodeToString(id))
 	t.mu.Unlock()
+}
+
+// Labels returns the CKA_LABEL of every private key in the token, sorted:
+// for keyroll's keys, their kids.
+func (t *Token) Labels() ([]string, error) {
+	var labels []string
+	err := t.do(func(s pkcs11.SessionHandle) error {
+		labels = nil
+		hs, err := t.find(s, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY)})
+		if err != nil {
+			return err
+		}
+		for _, h := range hs {
+			a, err := t.mod.ctx.GetAttributeValue(s, h, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_LABEL, nil)})
+			if err != nil {
+				return err
+			}
+			labels = append(labels, string(a[0].Value))
+		}
+		return nil
+	})
+	slices.Sort(labels)
+	return labels, err
 }
