@@ -30,9 +30,9 @@ import (
 
 // Config configures a Manager.
 type Config struct {
-	Issuer  string           // issuer identifier (URL); names certificates and documents
-	Store   store.Store      // durable keys
-	Sealer  *keys.Sealer     // private-key encryption under the KEK; nil if Backend needs none
+	Issuer string       // issuer identifier (URL); names certificates and documents
+	Store  store.Store  // durable keys
+	Sealer *keys.Sealer // private-key encryption under the KEK; nil if Backend needs none
 	// Backend makes new keys and opens stored ones (nil: software keys
 	// sealed by Sealer). An HSM backend that may meet software keys made
 	// before it is a keys.Mixed.
