@@ -19,6 +19,15 @@ type Config struct {
 	Sessions int
 }
 
+// String shows the configuration with the PIN redacted, so a Config that
+// ends up in a log or an error carries no secret.
+func (c Config) String() string {
+	return fmt.Sprintf("pkcs11.Config{Module: %q, Token: %q, PIN: <redacted>, Sessions: %d}", c.Module, c.Token, c.Sessions)
+}
+
+// GoString redacts the PIN from %#v too.
+func (c Config) GoString() string { return c.String() }
+
 // Token is an open, logged-in PKCS #11 token: a keys.Backend. It is safe
 // for concurrent use.
 type Token struct {

@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -120,6 +121,11 @@ func TestOpenFailsClearly(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), "not-the-pin") || strings.Contains(err.Error(), softhsmtest.PIN) {
 			t.Errorf("%s: the error shows the PIN: %v", c.name, err)
+		}
+	}
+	for _, shown := range []string{fmt.Sprint(good), fmt.Sprintf("%+v %#v", good, good)} {
+		if strings.Contains(shown, softhsmtest.PIN) {
+			t.Errorf("a printed Config shows the PIN: %s", shown)
 		}
 	}
 	// The right PIN still works after a refused one.
