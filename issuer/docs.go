@@ -124,6 +124,9 @@ func (d *Documents) health(w http.ResponseWriter, r *http.Request) {
 		body["primary"], body["primary_not_after"] = snap.Primary.KID, snap.Primary.NotAfter
 		if !d.m.Now().Before(snap.Primary.NotAfter) {
 			body["status"], code = "primary signing certificate expired", http.StatusServiceUnavailable
+		} else if d.m.SigningHealth(r.Context()) != nil {
+			// The reason (token, module) goes to the log, not to anonymous callers.
+			body["status"], code = "primary signing key cannot sign (see the issuer's log)", http.StatusServiceUnavailable
 		}
 	}
 	httpjson.Write(w, code, body)

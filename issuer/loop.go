@@ -85,6 +85,9 @@ func (m *Manager) checkAt(last time.Time) time.Time {
 		if due := lifecycle.NextDue(s.Keys, m.cfg.Policy, m.Now()); !due.IsZero() && due.Before(at) {
 			at = due
 		}
+		if due := m.nextDestroy(s.Keys); !due.IsZero() && due.Before(at) {
+			at = due
+		}
 	}
 	return at
 }

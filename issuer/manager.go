@@ -30,9 +30,13 @@ import (
 
 // Config configures a Manager.
 type Config struct {
-	Issuer  string           // issuer identifier (URL); names certificates and documents
-	Store   store.Store      // durable keys
-	Sealer  *keys.Sealer     // private-key encryption under the KEK
+	Issuer string       // issuer identifier (URL); names certificates and documents
+	Store  store.Store  // durable keys
+	Sealer *keys.Sealer // private-key encryption under the KEK; nil if Backend needs none
+	// Backend makes new keys and opens stored ones (nil: software keys
+	// sealed by Sealer). An HSM backend that may meet software keys made
+	// before it is a keys.Mixed.
+	Backend keys.Backend
 	Policy  lifecycle.Policy // rollover policy
 	KeySpec keys.Spec        // what new keys are
 	Clock   clock.Clock      // nil: the wall clock
@@ -42,6 +46,10 @@ type Config struct {
 	PollInterval time.Duration
 	// Metrics receives rollover metrics; nil disables them.
 	Metrics *Metrics
+	// DestroyGrace is how long after a key is revoked or expired its HSM
+	// object is destroyed: long enough for every replica to have seen the
+	// change (default 2 × PollInterval + 1 minute).
+	DestroyGrace time.Duration
 }
 
 // Manager applies the rollover policy to the key store and keeps an
@@ -54,6 +62,8 @@ type Manager struct {
 	signers sync.Map      // kid → crypto.Signer, opened on first use
 	sign    *signerCache
 	miss    missRefresh
+	health  healthProbe
+	ended   endedKeys
 }
 
 // ErrWrongKEK is returned by Open when the store was created under another KEK.
@@ -63,8 +73,11 @@ const kekCheckSetting = "kek_check"
 
 // New checks the configuration and returns a Manager; call Open next.
 func New(cfg Config) (*Manager, error) {
-	if cfg.Issuer == "" || cfg.Store == nil || cfg.Sealer == nil {
-		return nil, errors.New("issuer: Issuer, Store and Sealer are required")
+	if cfg.Issuer == "" || cfg.Store == nil || (cfg.Sealer == nil && cfg.Backend == nil) {
+		return nil, errors.New("issuer: Issuer, Store and a Sealer or Backend are required")
+	}
+	if cfg.Backend == nil {
+		cfg.Backend = keys.Software{Sealer: cfg.Sealer}
 	}
 	if err := cfg.Policy.Validate(); err != nil {
 		return nil, err
@@ -81,22 +94,27 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 10 * time.Second
 	}
+	if cfg.DestroyGrace <= 0 {
+		cfg.DestroyGrace = 2*cfg.PollInterval + time.Minute
+	}
 	m := &Manager{cfg: cfg, changed: make(chan struct{})}
 	m.sign = &signerCache{m: m}
 	return m, nil
 }
 
-// Open proves the KEK is the store's, opens every published private key (so
-// a wrong KEK or a corrupted row stops start-up before anything is written),
-// settles the policy (a new store gets its first key) and builds the first
-// snapshot.
+// Open proves the KEK (if any) is the store's, opens every published
+// private key (so a wrong KEK, an unusable token or a corrupted row stops
+// start-up before anything is written), settles the policy (a new store
+// gets its first key) and builds the first snapshot.
 func (m *Manager) Open(ctx context.Context) error {
-	check, err := m.cfg.Store.InitSetting(ctx, kekCheckSetting, m.cfg.Sealer.CheckValue())
-	if err != nil {
-		return fmt.Errorf("issuer: read KEK check: %w", err)
-	}
-	if err := m.cfg.Sealer.Verify(check); err != nil {
-		return fmt.Errorf("issuer: refusing to start: %w; the store was created under another key-encryption key (KEYROLL_KEK / KEYROLL_KEK_FILE)", err)
+	if m.cfg.Sealer != nil {
+		check, err := m.cfg.Store.InitSetting(ctx, kekCheckSetting, m.cfg.Sealer.CheckValue())
+		if err != nil {
+			return fmt.Errorf("issuer: read KEK check: %w", err)
+		}
+		if err := m.cfg.Sealer.Verify(check); err != nil {
+			return fmt.Errorf("issuer: refusing to start: %w; the store was created under another key-encryption key (KEYROLL_KEK / KEYROLL_KEK_FILE)", err)
+		}
 	}
 	all, _, err := m.cfg.Store.Keys(ctx)
 	if err != nil {
@@ -159,6 +177,7 @@ func (m *Manager) Check(ctx context.Context) ([]lifecycle.Event, error) {
 			return all, fmt.Errorf("issuer: rollover check: %w", err)
 		}
 		if len(ev) == 0 {
+			m.destroyEnded(ctx)
 			return all, nil
 		}
 		all = append(all, ev...)
@@ -205,16 +224,14 @@ func (m *Manager) update(ctx context.Context, actor string, plan planFunc) ([]li
 		var fresh *keys.Material
 		var sealed []byte
 		if needsKey(first) {
-			if fresh, err = keys.Generate(m.cfg.KeySpec, m.cfg.Issuer, now.Add(-m.cfg.Policy.ClockSkew), now.Add(m.cfg.Policy.CertificateDuration), nil); err != nil {
-				return nil, err
-			}
-			if sealed, err = m.cfg.Sealer.SealPrivate(fresh.Key.KID, fresh.Key.Cert, fresh.Signer); err != nil {
-				return nil, err
+			if fresh, sealed, err = m.cfg.Backend.Generate(m.cfg.KeySpec, m.cfg.Issuer, now.Add(-m.cfg.Policy.ClockSkew), now.Add(m.cfg.Policy.CertificateDuration)); err != nil {
+				return nil, fmt.Errorf("issuer: generate a key: %w", err)
 			}
 		}
 		var events []lifecycle.Event
+		used := false // the change being committed adds fresh
 		_, _, err = m.cfg.Store.Update(ctx, func(ks []lifecycle.Key) (*store.Change, error) {
-			events = nil
+			events, used = nil, false
 			acts, err := plan(ks, now)
 			if err != nil || len(acts) == 0 {
 				return nil, err
@@ -228,6 +245,7 @@ func (m *Manager) update(ctx context.Context, actor string, plan planFunc) ([]li
 				if a.Kind == lifecycle.Generate {
 					fk = &fresh.Key
 					c.Sealed = map[string][]byte{fresh.Key.KID: sealed}
+					used = true
 				}
 				next, ev, err := lifecycle.Apply(c.Keys, a, fk, now, actor, m.cfg.Policy)
 				if err != nil {
@@ -238,13 +256,16 @@ func (m *Manager) update(ctx context.Context, actor string, plan planFunc) ([]li
 			c.Events = events
 			return c, nil
 		})
+		if fresh != nil && (err != nil || !used) {
+			m.discard(ctx, fresh.Key.KID, sealed, used)
+		}
 		if errors.Is(err, errStalePlan) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		if fresh != nil && len(events) > 0 {
+		if fresh != nil && used {
 			m.signers.Store(fresh.Key.KID, fresh.Signer)
 		}
 		for _, e := range events {
@@ -311,7 +332,7 @@ func (m *Manager) Signer(ctx context.Context, kid string) (crypto.Signer, error)
 	return nil, fmt.Errorf("%w: %s", lifecycle.ErrUnknownKey, kid)
 }
 
-// signerCache opens sealed private keys once.
+// signerCache opens stored private keys (sealed or in an HSM) once.
 type signerCache struct{ m *Manager }
 
 func (c *signerCache) open(ctx context.Context, k lifecycle.Key) (crypto.Signer, error) {
@@ -322,7 +343,7 @@ func (c *signerCache) open(ctx context.Context, k lifecycle.Key) (crypto.Signer,
 	if err != nil {
 		return nil, err
 	}
-	signer, _, err := c.m.cfg.Sealer.OpenPrivate(k.KID, k.Cert, sealed)
+	signer, err := c.m.cfg.Backend.Open(k.KID, k.Cert, sealed)
 	if err != nil {
 		return nil, err
 	}

@@ -109,13 +109,23 @@ func Generate(spec Spec, subject string, notBefore, notAfter time.Time, random i
 	if err != nil {
 		return nil, fmt.Errorf("generate %s key: %w", spec, err)
 	}
+	return Certify(spec.Alg, signer, subject, notBefore, notAfter, random)
+}
+
+// Certify makes the self-signed certificate and public record of a key
+// pair made elsewhere (in an HSM: signer signs the certificate there) for
+// the algorithm alg, valid from notBefore to notAfter (whole seconds).
+func Certify(alg string, signer crypto.Signer, subject string, notBefore, notAfter time.Time, random io.Reader) (*Material, error) {
+	if random == nil {
+		random = rand.Reader
+	}
 	serial, err := rand.Int(random, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
 		return nil, err
 	}
 	notBefore, notAfter = notBefore.UTC().Truncate(time.Second), notAfter.UTC().Truncate(time.Second)
 	if !notAfter.After(notBefore) {
-		return nil, fmt.Errorf("generate %s key: validity %s..%s is empty", spec, notBefore, notAfter)
+		return nil, fmt.Errorf("certify %s key: validity %s..%s is empty", alg, notBefore, notAfter)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
@@ -127,7 +137,7 @@ func Generate(spec Spec, subject string, notBefore, notAfter time.Time, random i
 	}
 	der, err := x509.CreateCertificate(random, tmpl, tmpl, signer.Public(), signer)
 	if err != nil {
-		return nil, fmt.Errorf("self-sign %s certificate: %w", spec, err)
+		return nil, fmt.Errorf("self-sign %s certificate: %w", alg, err)
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
@@ -139,7 +149,7 @@ func Generate(spec Spec, subject string, notBefore, notAfter time.Time, random i
 	}
 	return &Material{
 		Key: lifecycle.Key{
-			KID: kid, Alg: spec.Alg, Thumbprint: jwk.SHA1Thumbprint(der), Cert: der,
+			KID: kid, Alg: alg, Thumbprint: jwk.SHA1Thumbprint(der), Cert: der,
 			NotBefore: cert.NotBefore, NotAfter: cert.NotAfter,
 		},
 		Signer: signer,

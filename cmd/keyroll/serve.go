@@ -26,7 +26,8 @@ func init() {
 	register(&command{
 		name:    "serve",
 		summary: "run the issuer: roll signing keys and publish them",
-		usage: `Usage: keyroll serve [--listen ADDR] [--issuer URL] [--store sqlite:PATH | postgres://...] [policy flags]
+		usage: `Usage: keyroll serve [--listen ADDR] [--issuer URL] [--store sqlite:PATH | postgres://...]
+                     [--key-backend software | pkcs11 --pkcs11-module PATH --pkcs11-token LABEL] [policy flags]
 
 Runs the issuer. It keeps its signing keys in the store (encrypted under the
 key-encryption key from KEYROLL_KEK or KEYROLL_KEK_FILE; the embedded SQLite
@@ -41,6 +42,13 @@ policy below, and publishes them before they sign:
   /wsfed                              WS-Federation passive sign-in and sign-out
   /healthz, /metrics, /admin/ (KEYROLL_ADMIN_TOKEN; loopback only without one)
 
+With --key-backend pkcs11 every new key is generated inside an HSM token
+(never extractable, labelled with its kid) and the store keeps only a
+reference to it; the PIN comes from KEYROLL_PKCS11_PIN or
+KEYROLL_PKCS11_PIN_FILE. Keys made before in software keep working (with
+their KEK). A key's HSM object is destroyed a grace period after it is
+revoked or expired.
+
 Every flag can also be set by its environment variable: KEYROLL_ and the flag
 name in capitals, e.g. KEYROLL_GENERATION_THRESHOLD=20d. Durations take 20d,
 12h or 720m. Several replicas on one PostgreSQL database form a cluster.
@@ -49,6 +57,8 @@ Examples:
   keyroll serve
   keyroll serve --listen :8443 --issuer https://login.example.com --key-alg ES256
   KEYROLL_KEK_FILE=/etc/keyroll/kek keyroll serve --store postgres://keyroll@db/keyroll
+  KEYROLL_PKCS11_PIN_FILE=/etc/keyroll/pin keyroll serve --key-backend pkcs11 \
+      --pkcs11-module /usr/lib/softhsm/libsofthsm2.so --pkcs11-token keyroll
 `,
 		run: runServe,
 	})
@@ -76,6 +86,7 @@ type serveConfig struct {
 	listen, issuer, store, keyAlg string
 	poll                          time.Duration
 	policy                        *lifecycle.Policy
+	backend                       *backendConfig
 }
 
 func runServe(ctx context.Context, e *env, args []string) int {
@@ -87,8 +98,10 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&cfg.store, "store", defaultStore, "sqlite:PATH or postgres://...")
 	fs.StringVar(&cfg.keyAlg, "key-alg", "RS256", "algorithm of new keys: RS256, RS256:3072, RS256:4096, PS256, ES256, EdDSA")
 	durationFlag(fs, &cfg.poll, "poll-interval", 10*time.Second, "how often a replica looks for changes made by others (PostgreSQL notifies at once)")
-	var names []string
+	var names, backendNames []string
 	cfg.policy, names = policyFlags(fs)
+	cfg.backend, backendNames = backendFlags(fs)
+	names = append(names, backendNames...)
 	if err := applyEnv(fs, e, append(names, "listen", "issuer", "store", "key-alg", "poll-interval")...); err != nil {
 		fmt.Fprintf(e.stderr, "keyroll serve: %v\n", err)
 		return exitUsage
@@ -111,6 +124,19 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 	if err := cfg.policy.Validate(); err != nil {
 		return err
 	}
+	if err := cfg.backend.check(spec); err != nil {
+		return err
+	}
+	// The token is opened first: a missing module or token or a wrong PIN
+	// stops serve before the store is created or written.
+	var hsm keys.Backend
+	if cfg.backend.kind == "pkcs11" {
+		var closeHSM func() error
+		if hsm, closeHSM, err = openHSM(cfg.backend, e.getenv); err != nil {
+			return err
+		}
+		defer closeHSM()
+	}
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return err
@@ -124,14 +150,7 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 		return fmt.Errorf("open store: %w", err)
 	}
 	defer st.Close()
-	kek, src, err := keys.LoadKEK(e.getenv, kekFile, true)
-	if err != nil {
-		return err
-	}
-	if src.Created {
-		fmt.Fprintf(e.stdout, "created a new key-encryption key in %s (mode 0600): back it up; without it the keys cannot be opened\n", src.From[len("file "):])
-	}
-	sealer, err := keys.NewSealer(kek)
+	sealer, backend, err := keyBackend(e, hsm, kekFile)
 	if err != nil {
 		return err
 	}
@@ -140,7 +159,7 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
 	clk := clock.Real{}
 	m, err := issuer.New(issuer.Config{
-		Issuer: cfg.issuer, Store: st, Sealer: sealer, Policy: *cfg.policy, KeySpec: spec,
+		Issuer: cfg.issuer, Store: st, Sealer: sealer, Backend: backend, Policy: *cfg.policy, KeySpec: spec,
 		Clock: clk, Logger: logger, PollInterval: cfg.poll,
 		Metrics: issuer.NewMetrics(reg, clk.Now),
 	})
@@ -177,10 +196,39 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 	return nil
 }
 
+// keyBackend loads the KEK and returns the backend of the issuer's keys:
+// software keys sealed under the KEK (created beside a new SQLite store),
+// or the HSM for new keys with the KEK, if there is one, for older
+// software keys.
+func keyBackend(e *env, hsm keys.Backend, kekFile string) (*keys.Sealer, keys.Backend, error) {
+	if hsm != nil {
+		sealer, _, err := optionalKEK(e.getenv, kekFile)
+		if err != nil {
+			return nil, nil, err
+		}
+		return sealer, keys.Mixed{HSM: hsm, Software: keys.Software{Sealer: sealer}}, nil
+	}
+	kek, src, err := keys.LoadKEK(e.getenv, kekFile, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	if src.Created {
+		fmt.Fprintf(e.stdout, "created a new key-encryption key in %s (mode 0600): back it up; without it the keys cannot be opened\n", src.From[len("file "):])
+	}
+	sealer, err := keys.NewSealer(kek)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sealer, keys.Software{Sealer: sealer}, nil
+}
+
 func printStartup(e *env, m *issuer.Manager, cfg serveConfig, hasToken bool) {
 	snap := m.Snapshot()
 	w := e.stdout
 	fmt.Fprintf(w, "keyroll issuer %s\n  store: %s\n", cfg.issuer, redactDSN(cfg.store))
+	if cfg.backend.kind == "pkcs11" {
+		fmt.Fprintf(w, "  keys: new keys generated in PKCS #11 token %q (%s); older software keys opened with the KEK if present\n", cfg.backend.token, cfg.backend.module)
+	}
 	for _, ep := range []struct{ name, path string }{
 		{"discovery", issuer.DiscoveryPath}, {"jwks", issuer.JWKSPath}, {"metadata", issuer.MetadataPath},
 		{"authorize", oidc.AuthorizePath}, {"token", oidc.TokenPath}, {"userinfo", oidc.UserInfoPath},
