@@ -49,10 +49,15 @@ type Config struct {
 	// CacheFile, if set, persists the last good key set so that a
 	// restarted guard verifies tokens while the issuer is down.
 	CacheFile string
-	// RefreshInterval is the scheduled key refresh (default 24h).
+	// RefreshInterval is the scheduled key refresh (default
+	// verify.DefaultRefreshInterval, 1h); the issuer's Cache-Control
+	// max-age schedules it sooner.
 	RefreshInterval time.Duration
-	// MinRefreshInterval is the least time between two key fetches, the
-	// throttle for tokens naming an unknown key (default 5m).
+	// MinRefreshInterval is the unknown-key window: at most one key fetch
+	// per window for tokens naming an unknown key (other fetches do not
+	// count), and the floor under the issuer's max-age (default
+	// verify.DefaultMinRefreshInterval, 10s). Microsoft's guidance is
+	// RefreshInterval 24h, MinRefreshInterval 5m.
 	MinRefreshInterval time.Duration
 
 	// Clock drives refresh scheduling and claim checks (default: the wall

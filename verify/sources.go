@@ -60,27 +60,38 @@ func (s *discoverySource) Decode(body []byte) (Decoded, error) {
 	return d, err
 }
 
-// Fetch reads the discovery document, then the key set. The validator it
-// returns is "jwks_uri\netag", so an ETag is only replayed to the URL it
-// came from.
+// Fetch reads the discovery document, then the key set. The validators it
+// returns are "jwks_uri\nvalue", so an ETag or Last-Modified is only
+// replayed to the URL it came from.
 func (s *discoverySource) Fetch(ctx context.Context, req FetchRequest) (Document, error) {
 	jwksURI, err := s.jwksURI(ctx, req)
 	if err != nil {
 		return Document{}, err
 	}
 	inner := req
-	inner.ETag = ""
-	if uri, etag, ok := strings.Cut(req.ETag, "\n"); ok && uri == jwksURI {
-		inner.ETag = etag
-	}
+	inner.ETag, inner.LastModified = scoped(req.ETag, jwksURI), scoped(req.LastModified, jwksURI)
 	doc, err := httpGet(ctx, inner, jwksURI, "application/jwk-set+json, application/json", jwk.MaxSetSize)
 	if err != nil {
 		return Document{}, err
 	}
-	if doc.ETag != "" {
-		doc.ETag = jwksURI + "\n" + doc.ETag
-	}
+	doc.ETag, doc.LastModified = scope(doc.ETag, jwksURI), scope(doc.LastModified, jwksURI)
 	return doc, nil
+}
+
+// scope ties a validator to the URL it came from ("" stays "").
+func scope(v, uri string) string {
+	if v == "" {
+		return ""
+	}
+	return uri + "\n" + v
+}
+
+// scoped returns the validator v holds for uri, or "".
+func scoped(v, uri string) string {
+	if u, val, ok := strings.Cut(v, "\n"); ok && u == uri {
+		return val
+	}
+	return ""
 }
 
 func (s *discoverySource) jwksURI(ctx context.Context, req FetchRequest) (string, error) {

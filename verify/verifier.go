@@ -120,11 +120,11 @@ func (v *Verifier) verifyParsed(ctx context.Context, tok *jws.Token, pre *Claims
 		return nil, err
 	}
 	now := v.clk.Now()
-	ks, err := v.cache.keys(ctx, now)
+	ks, fresh, err := v.cache.keys(ctx, now)
 	if err != nil {
 		return nil, err
 	}
-	e, err := v.signedBy(ctx, ks, tok, fam, now)
+	e, err := v.signedBy(ctx, ks, fresh, tok, fam, now)
 	if err != nil {
 		return nil, err
 	}

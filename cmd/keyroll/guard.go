@@ -19,7 +19,7 @@ func init() {
 		name:    "guard",
 		summary: "reverse proxy that forwards only requests with a valid bearer token",
 		usage: `Usage: keyroll guard --issuer URL --audience A --upstream URL [--listen ADDR] [--admin-listen ADDR]
-                     [--cache-file PATH] [--refresh-interval 24h] [--min-refresh-interval 5m]
+                     [--cache-file PATH] [--refresh-interval 1h] [--min-refresh-interval 10s]
 
 Puts correct key-rollover handling in front of an application that cannot
 do it itself. A request whose "Authorization: Bearer" token verifies against
@@ -30,10 +30,18 @@ X-Keyroll-Subject is removed). Any other request gets 401 with
 WWW-Authenticate: Bearer error="invalid_token", error_description="..."
 and never reaches the upstream.
 
-Keys are re-fetched every --refresh-interval, and at once (at most every
---min-refresh-interval) when a token names a key the guard does not have,
-so a rollover needs no restart. With --cache-file the last good keys are
-kept on disk, and a restarted guard serves while the issuer is down.
+Keys are re-fetched every --refresh-interval (sooner when the issuer's
+Cache-Control max-age says so, but never more often than
+--min-refresh-interval), with If-None-Match/If-Modified-Since. A token
+naming a key the guard does not have makes it fetch at once, so a key the
+issuer starts signing with the moment it publishes it is accepted on first
+sight and a rollover needs no restart. However many unknown keys arrive (a
+flood of random kids), at most one such fetch runs per
+--min-refresh-interval; the 401 then says "refresh throttled until T".
+Microsoft's guidance (refresh daily, on an unknown key at most every 5
+minutes) is --refresh-interval 24h --min-refresh-interval 5m. With
+--cache-file the last good keys are kept on disk, and a restarted guard
+serves while the issuer is down.
 
 The admin listener serves /metrics (Prometheus), /healthz and /readyz
 (503 until the keys are loaded; both report the keys' age).
@@ -85,7 +93,7 @@ func runGuard(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&f.admin, "admin-listen", "127.0.0.1:9090", "address of /metrics, /healthz and /readyz (\"off\" for none)")
 	fs.StringVar(&f.cacheFile, "cache-file", "", "keep the last good keys in this file")
 	durationFlag(fs, &f.refresh, "refresh-interval", verify.DefaultRefreshInterval, "scheduled key refresh")
-	durationFlag(fs, &f.minRefresh, "min-refresh-interval", verify.DefaultMinRefreshInterval, "least time between two key fetches (unknown-key throttle)")
+	durationFlag(fs, &f.minRefresh, "min-refresh-interval", verify.DefaultMinRefreshInterval, "unknown-key window: at most one fetch per window for unknown kids; floor under max-age")
 	names := []string{"issuer", "audience", "upstream", "listen", "admin-listen", "cache-file", "refresh-interval", "min-refresh-interval"}
 	if err := applyEnv(fs, e, names...); err != nil {
 		return opsUsageError(e, c, err)
