@@ -74,13 +74,14 @@ type settings struct {
 	store      CacheStore
 	maxStale   time.Duration
 
-	audiences []string
-	algs      []string
-	skew      time.Duration
-	maxTries  int
-	tenants   []string
-	skipIss   bool
-	skipAud   bool
+	audiences  []string
+	algs       []string
+	skew       time.Duration
+	maxTries   int
+	tenants    []string
+	repeatSize int
+	skipIss    bool
+	skipAud    bool
 
 	errs []error
 }
@@ -93,6 +94,7 @@ func newSettings(opts []Option) (*settings, error) {
 		algs:       DefaultAlgorithms(),
 		skew:       DefaultSkew,
 		maxTries:   DefaultMaxKeyTries,
+		repeatSize: DefaultRepeatCacheSize,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -212,6 +214,21 @@ func WithMaxKeyTries(n int) Option {
 			s.fail("max key tries must be at least 1")
 		}
 		s.maxTries = n
+	}
+}
+
+// WithRepeatCache sets how many verified tokens a [Verifier] remembers
+// (default [DefaultRepeatCacheSize]; 0 disables it). A token seen before
+// is answered without a signature check, keyed by the SHA-256 of the whole
+// token; its key must still be in the set and exp, nbf and iat are checked
+// again on every call. Failures are never remembered; the cache is also
+// bounded to 8 MiB of tokens and forgets the oldest first.
+func WithRepeatCache(n int) Option {
+	return func(s *settings) {
+		if n < 0 {
+			s.fail("repeat cache size must not be negative")
+		}
+		s.repeatSize = n
 	}
 }
 

@@ -44,7 +44,8 @@ const maxMissRefreshes = 3
 // signedBy finds the key that signed tok and checks the signature,
 // refreshing on a miss (see [Cache.refreshOnMiss]) unless ks is fresh:
 // fetched for this very token.
-func (v *Verifier) signedBy(ctx context.Context, ks *KeySet, fresh bool, tok *jws.Token, fam family, now time.Time) (*keyEntry, error) {
+// It returns the key and the set it was found in.
+func (v *Verifier) signedBy(ctx context.Context, ks *KeySet, fresh bool, tok *jws.Token, fam family, now time.Time) (*keyEntry, *KeySet, error) {
 	e, err := v.trySet(ks, tok, fam)
 	var out missOutcome
 	for range maxMissRefreshes {
@@ -52,7 +53,7 @@ func (v *Verifier) signedBy(ctx context.Context, ks *KeySet, fresh bool, tok *jw
 			break
 		}
 		if _, ok := err.(*missError); !ok {
-			return e, err
+			return e, ks, err
 		}
 		out = v.cache.refreshOnMiss(ctx, ks, now)
 		if out.ks != nil && out.ks != ks {
@@ -64,9 +65,9 @@ func (v *Verifier) signedBy(ctx context.Context, ks *KeySet, fresh bool, tok *jw
 		}
 	}
 	if miss, ok := err.(*missError); ok {
-		return nil, miss.explain(out, ks)
+		return nil, ks, miss.explain(out, ks)
 	}
-	return e, err
+	return e, ks, err
 }
 
 // trySet selects candidate keys by kid, x5t or x5t#S256 (or, when the
