@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/keyroll/keyroll/clock"
+	"github.com/keyroll/keyroll/fedmeta"
 	"github.com/keyroll/keyroll/verify"
 )
 
@@ -38,8 +39,19 @@ const (
 type Config struct {
 	// Issuer is the token issuer: tokens must carry it as iss, and its
 	// OpenID Connect discovery document (Issuer +
-	// "/.well-known/openid-configuration") names the key set.
+	// "/.well-known/openid-configuration") names the key set unless
+	// Metadata is set.
 	Issuer string
+	// Metadata, if set, is the URL of the issuer's WS-Federation/SAML
+	// federation metadata: its signing certificates are the keys, instead
+	// of OpenID Connect discovery.
+	Metadata string
+	// MetadataSigner pins who must have signed Metadata (certificates or
+	// thumbprints): unsigned metadata, or metadata signed by any other
+	// key, is refused and the last good keys keep serving. Zero: a
+	// signature present must verify under the document's own certificates
+	// (intact, no trust decision; trust rests on https).
+	MetadataSigner fedmeta.Pin
 	// Audience lists the accepted aud values (at least one).
 	Audience []string
 	// Upstream is the absolute http or https URL requests are forwarded
@@ -96,6 +108,8 @@ func (c *Config) check() error {
 		return fmt.Errorf("%w: upstream %q is not an absolute http(s) URL", ErrConfig, c.Upstream.Redacted())
 	case c.Upstream.RawQuery != "" || c.Upstream.Fragment != "":
 		return fmt.Errorf("%w: upstream %q must not have a query or fragment", ErrConfig, c.Upstream.Redacted())
+	case !c.MetadataSigner.IsZero() && c.Metadata == "":
+		return fmt.Errorf("%w: a metadata signer is pinned but no metadata URL is given", ErrConfig)
 	}
 	if u, err := url.Parse(c.Issuer); err != nil || !u.IsAbs() || u.Host == "" {
 		return fmt.Errorf("%w: issuer %q is not an absolute URL", ErrConfig, c.Issuer)
