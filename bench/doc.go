@@ -3,7 +3,11 @@
 //
 //   - floor: the bare standard-library signature check (hash + verify,
 //     signature already decoded), which no verifier can beat;
-//   - keyroll: [verify.Verifier] with a warm key cache;
+//   - keyroll: [verify.Verifier] with a warm key cache, verifying tokens it
+//     has never seen (a cycle of distinct tokens longer than its
+//     repeat-token cache, so every call hashes, checks, inserts and evicts);
+//   - keyroll-repeat: the same verifier answering a token it verified
+//     before from its repeat-token cache ([verify.WithRepeatCache]);
 //   - keyfunc+jwt: github.com/MicahParks/keyfunc/v3 with
 //     github.com/golang-jwt/jwt/v5;
 //   - jwx: github.com/lestrrat-go/jwx/v3 with a jwk.Cache;

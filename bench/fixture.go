@@ -24,6 +24,9 @@ import (
 // Algorithms are the algorithms compared.
 var Algorithms = []string{"RS256", "ES256", "EdDSA"}
 
+// FreshTokens is how many distinct tokens a fixture signs (see Fixture.Distinct).
+const FreshTokens = 32
+
 // Issuer and Audience are the iss and aud of every token.
 const (
 	Issuer   = "https://login.example.com/8b966979-910b-487c-a604-69229b1ac75c/v2.0"
@@ -40,6 +43,10 @@ type Fixture struct {
 	// implementation must reject.
 	Token    string
 	Tampered []string
+	// Distinct are FreshTokens valid tokens like Token that differ only
+	// in jti, for measuring verification of tokens never seen before by
+	// a verifier that remembers tokens.
+	Distinct []string
 
 	srv  *httptest.Server
 	mu   sync.Mutex
@@ -59,6 +66,15 @@ func NewFixture(alg string) (*Fixture, error) {
 		return nil, err
 	}
 	f.Tampered = tamper(f.Token)
+	for i := range FreshTokens {
+		c := claims(time.Now())
+		c["jti"] = fmt.Sprintf("9f7c2b1e-5d4a-4c3b-8a21-%012d", i)
+		tok, err := sign(signer, alg, c)
+		if err != nil {
+			return nil, err
+		}
+		f.Distinct = append(f.Distinct, tok)
+	}
 	set, err := json.Marshal(jwk.Set{Keys: []jwk.Key{{KID: kid, Alg: alg, Use: "sig", Public: signer.Public()}}})
 	if err != nil {
 		return nil, err

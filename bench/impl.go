@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync/atomic"
 
 	"github.com/keyroll/keyroll/verify"
 )
@@ -43,11 +44,17 @@ type Impl struct {
 // Floor is the name of the bare signature check.
 const Floor = "floor"
 
+// KeyrollRepeat is keyroll verifying a token it verified before (its
+// repeat-token cache answers); "keyroll" is keyroll verifying tokens it
+// has never seen, with that cache on (every token is new to it).
+const KeyrollRepeat = "keyroll-repeat"
+
 // Impls returns every implementation, the floor first, then keyroll.
 func Impls() []Impl {
 	return []Impl{
 		{Name: Floor, Setup: setupFloor},
-		{Name: "keyroll", Setup: setupKeyroll},
+		{Name: "keyroll", Setup: setupKeyrollFirstSight},
+		{Name: KeyrollRepeat, Setup: setupKeyroll},
 		{Name: "keyfunc+jwt", Setup: setupKeyfunc},
 		{Name: "jwx", Setup: setupJWX},
 		{Name: "go-oidc", Setup: setupOIDC},
@@ -55,12 +62,8 @@ func Impls() []Impl {
 }
 
 func setupKeyroll(ctx context.Context, f *Fixture) (*Prepared, error) {
-	v, err := verify.New(Issuer, verify.JWKSURL(f.JWKSURL("keyroll")),
-		verify.WithAudience(Audience), verify.WithAlgorithms(f.Alg))
+	v, err := newKeyroll(ctx, f, f.JWKSURL(KeyrollRepeat))
 	if err != nil {
-		return nil, err
-	}
-	if err := v.Cache().Refresh(ctx); err != nil {
 		return nil, err
 	}
 	return &Prepared{
@@ -72,6 +75,43 @@ func setupKeyroll(ctx context.Context, f *Fixture) (*Prepared, error) {
 		},
 		Close: func() {},
 	}, nil
+}
+
+// setupKeyrollFirstSight binds the fixture's Token to a cycle through its
+// Distinct tokens, verified by a keyroll verifier whose repeat-token cache
+// holds fewer of them than the cycle: each verification is a first sight
+// (hash, full check, insertion and eviction). Any other token is verified
+// as it is.
+func setupKeyrollFirstSight(ctx context.Context, f *Fixture) (*Prepared, error) {
+	v, err := newKeyroll(ctx, f, f.JWKSURL("keyroll"), verify.WithRepeatCache(FreshTokens/2))
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{
+		Bind: func(tok string) Verify {
+			if tok != f.Token {
+				return func() error { _, err := v.Verify(ctx, tok); return err }
+			}
+			var i atomic.Uint64 // shared by parallel callers: the cycle stays one cycle
+			return func() error {
+				_, err := v.Verify(ctx, f.Distinct[i.Add(1)%uint64(len(f.Distinct))])
+				return err
+			}
+		},
+		Close: func() {},
+	}, nil
+}
+
+func newKeyroll(ctx context.Context, f *Fixture, url string, opts ...verify.Option) (*verify.Verifier, error) {
+	base := []verify.Option{verify.WithAudience(Audience), verify.WithAlgorithms(f.Alg)}
+	v, err := verify.New(Issuer, verify.JWKSURL(url), append(base, opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.Cache().Refresh(ctx); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // setupFloor prepares the bare standard-library check: the signing input

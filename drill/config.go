@@ -41,8 +41,8 @@ type Config struct {
 	FreshKey bool
 	// RefreshWait is how long the drill waits, when the application rejects
 	// the fresh key, before it tests that key once more: correct relying
-	// parties throttle refreshes on an unknown key (keyroll's verify library
-	// for 5 minutes by default), so one that refreshed shortly before the
+	// parties may throttle refreshes on an unknown key (Microsoft's
+	// libraries for 5 minutes), so one that refreshed shortly before the
 	// drill rejects a new key until the throttle window ends. 0: the default,
 	// 5m10s; negative: retry at once.
 	RefreshWait time.Duration
@@ -70,8 +70,8 @@ type Config struct {
 	CleanupTimeout time.Duration
 }
 
-// DefaultRefreshWait is [Config.RefreshWait]'s default: the verify
-// library's default refresh throttle (5 minutes) and some slack.
+// DefaultRefreshWait is [Config.RefreshWait]'s default: Microsoft's
+// unknown-key refresh throttle (5 minutes) and some slack.
 const DefaultRefreshWait = 5*time.Minute + 10*time.Second
 
 // ErrConfig marks a Config the drill cannot run with.

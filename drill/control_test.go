@@ -2,7 +2,9 @@ package drill_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -75,10 +77,10 @@ func TestDrillUnverifiedAPI(t *testing.T) {
 	e.clean(t, "lax-api", "")
 }
 
-// TestDrillFreshKeyThrottled: an API using the verify library with its
-// real 5-minute refresh throttle rejects the fresh key at first (the
-// unknown-key control just spent its refresh); after the throttle window
-// the drill tests it again and it is accepted: ready.
+// TestDrillFreshKeyThrottled: an API using the verify library with
+// Microsoft's 5-minute unknown-key window, which a token with an unknown
+// kid has just spent, rejects the fresh key at first; after the throttle
+// window the drill tests it again and it is accepted: ready.
 func TestDrillFreshKeyThrottled(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t).rotate(t, false)
@@ -89,6 +91,15 @@ func TestDrillFreshKeyThrottled(t *testing.T) {
 		t.Fatal(err)
 	}
 	api := serve(t, drilltest.LibraryAPI(v))
+	spend := func() { // the first fetches the keys, the second spends the window
+		for _, kid := range []string{"spent-1", "spent-2"} {
+			tok := b64url(`{"alg":"RS256","kid":"`+kid+`"}`) + "." + b64url(`{}`) + ".c2ln"
+			if _, err := v.Verify(ctx, tok); !errors.Is(err, verify.ErrUnknownKey) {
+				t.Fatalf("unknown kid %s: %v", kid, err)
+			}
+		}
+	}
+	spend()
 
 	// A timer that fires without the throttle window passing: the retry
 	// is rejected too, so this application really throttles.
@@ -96,6 +107,7 @@ func TestDrillFreshKeyThrottled(t *testing.T) {
 	wantVerdict(t, rep, drill.NotReady, 1, progress)
 	e.clean(t, "lib-api", "")
 
+	spend()
 	var waited []time.Duration
 	after := func(d time.Duration) <-chan time.Time {
 		waited = append(waited, d)
@@ -164,3 +176,5 @@ func TestDrillPanic(t *testing.T) {
 	contains(t, "progress", progress, "cleanup: restored application lib-api: no override")
 	e.clean(t, "lib-api", "")
 }
+
+func b64url(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }

@@ -53,8 +53,8 @@
 // With [Config.FreshKey] the drill then publishes a brand-new transient key,
 // as an emergency rollover would, pins the application to it and tests it:
 // an application that does not refresh its keys when a token names an
-// unknown one rejects it. Correct applications throttle those refreshes
-// (keyroll's verify library to one per 5 minutes by default) and may have
+// unknown one rejects it. Many correct applications throttle those refreshes
+// (Microsoft's libraries to one per 5 minutes) and may have
 // refreshed a moment ago (the control calls come last so as not to spend
 // one), so a rejected fresh key is
 // tested once more after [Config.RefreshWait] (5m10s by default), the key

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/keyroll/keyroll/clock"
+	"github.com/keyroll/keyroll/fedmeta"
 	"github.com/keyroll/keyroll/verify"
 )
 
@@ -38,8 +39,19 @@ const (
 type Config struct {
 	// Issuer is the token issuer: tokens must carry it as iss, and its
 	// OpenID Connect discovery document (Issuer +
-	// "/.well-known/openid-configuration") names the key set.
+	// "/.well-known/openid-configuration") names the key set unless
+	// Metadata is set.
 	Issuer string
+	// Metadata, if set, is the URL of the issuer's WS-Federation/SAML
+	// federation metadata: its signing certificates are the keys, instead
+	// of OpenID Connect discovery.
+	Metadata string
+	// MetadataSigner pins who must have signed Metadata (certificates or
+	// thumbprints): unsigned metadata, or metadata signed by any other
+	// key, is refused and the last good keys keep serving. Zero: a
+	// signature present must verify under the document's own certificates
+	// (intact, no trust decision; trust rests on https).
+	MetadataSigner fedmeta.Pin
 	// Audience lists the accepted aud values (at least one).
 	Audience []string
 	// Upstream is the absolute http or https URL requests are forwarded
@@ -49,10 +61,15 @@ type Config struct {
 	// CacheFile, if set, persists the last good key set so that a
 	// restarted guard verifies tokens while the issuer is down.
 	CacheFile string
-	// RefreshInterval is the scheduled key refresh (default 24h).
+	// RefreshInterval is the scheduled key refresh (default
+	// verify.DefaultRefreshInterval, 1h); the issuer's Cache-Control
+	// max-age schedules it sooner.
 	RefreshInterval time.Duration
-	// MinRefreshInterval is the least time between two key fetches, the
-	// throttle for tokens naming an unknown key (default 5m).
+	// MinRefreshInterval is the unknown-key window: at most one key fetch
+	// per window for tokens naming an unknown key (other fetches do not
+	// count), and the floor under the issuer's max-age (default
+	// verify.DefaultMinRefreshInterval, 10s). Microsoft's guidance is
+	// RefreshInterval 24h, MinRefreshInterval 5m.
 	MinRefreshInterval time.Duration
 
 	// Clock drives refresh scheduling and claim checks (default: the wall
@@ -91,6 +108,8 @@ func (c *Config) check() error {
 		return fmt.Errorf("%w: upstream %q is not an absolute http(s) URL", ErrConfig, c.Upstream.Redacted())
 	case c.Upstream.RawQuery != "" || c.Upstream.Fragment != "":
 		return fmt.Errorf("%w: upstream %q must not have a query or fragment", ErrConfig, c.Upstream.Redacted())
+	case !c.MetadataSigner.IsZero() && c.Metadata == "":
+		return fmt.Errorf("%w: a metadata signer is pinned but no metadata URL is given", ErrConfig)
 	}
 	if u, err := url.Parse(c.Issuer); err != nil || !u.IsAbs() || u.Host == "" {
 		return fmt.Errorf("%w: issuer %q is not an absolute URL", ErrConfig, c.Issuer)

@@ -19,7 +19,9 @@
 //
 // The guard is meant to run for months: servers and the upstream transport
 // have timeouts, request headers are size-limited, the key cache is
-// refreshed every [verify.DefaultRefreshInterval] and at most once per
-// [verify.DefaultMinRefreshInterval] on an unknown kid, and a persisted
-// cache file lets a restarted guard verify tokens while the issuer is down.
+// refreshed every [verify.DefaultRefreshInterval] (sooner if the issuer's
+// max-age says so) and at once on an unknown kid, at most once per
+// [verify.DefaultMinRefreshInterval] however many unknown kids arrive, and
+// a persisted cache file lets a restarted guard verify tokens while the
+// issuer is down.
 package guard

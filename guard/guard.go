@@ -55,7 +55,11 @@ func New(cfg Config) (*Guard, error) {
 	if cfg.KeyClient != nil {
 		opts = append(opts, verify.WithHTTPClient(cfg.KeyClient))
 	}
-	if g.v, err = verify.New(cfg.Issuer, verify.Discovery(cfg.Issuer), opts...); err != nil {
+	src := verify.Discovery(cfg.Issuer)
+	if cfg.Metadata != "" {
+		src = verify.FederationMetadataSignedBy(cfg.Metadata, cfg.MetadataSigner)
+	}
+	if g.v, err = verify.New(cfg.Issuer, src, opts...); err != nil {
 		return nil, err
 	}
 	if err := metrics.Watch(g.v.Cache()); err != nil {

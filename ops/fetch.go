@@ -51,6 +51,9 @@ type Loader struct {
 	EntraAuthority string
 	// AllowHTTP permits plain http to any host, not just loopback.
 	AllowHTTP bool
+	// Pin, unless zero, is the pinned metadata signer: every source must be
+	// federation metadata signed under it, or Load fails (see ParsePinned).
+	Pin Pin
 }
 
 // Load reads the signing keys src publishes: OIDC discovery is followed to
@@ -103,11 +106,14 @@ func (l *Loader) fromDocument(ctx context.Context, data []byte, location string)
 		return nil, fmt.Errorf("%s: %w", location, err)
 	}
 	if kind != KindDiscovery {
-		p, err := Parse(data, location)
+		p, err := ParsePinned(data, location, l.Pin)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", location, err)
 		}
 		return p, nil
+	}
+	if !l.Pin.IsZero() {
+		return nil, fmt.Errorf("%w; %s is an OIDC discovery document", ErrPinNeedsMetadata, location)
 	}
 	d, err := parseDiscovery(data)
 	if err != nil {

@@ -35,24 +35,37 @@ var (
 	ErrTooLarge = fmt.Errorf("document is larger than %d bytes", MaxDocumentSize)
 )
 
-// Signature is the state of a metadata document's enveloped signature,
-// checked against the signing certificates the document itself publishes.
-// That proves the document is intact, not who wrote it: trust in the
-// content comes from the TLS connection it was fetched over.
+// Signature is the state of a metadata document's enveloped signature.
+// With a pinned signer ([Pin]) it was checked against the pin, and that
+// is a trust decision: Pinned is set. Without one it was checked against
+// the signing certificates the document itself publishes: that proves the
+// document intact, not who wrote it (anyone can sign a document listing
+// their own certificate); trust in the content then rests on the TLS
+// connection it was fetched over.
 type Signature struct {
-	Signed bool   // the document carries a signature
-	Valid  bool   // and it verifies under one of its signing certificates
-	Signer string // SHA-1 thumbprint of the certificate that verified it
-	Err    string // why it does not verify
+	Signed  bool   // the document carries a signature
+	Valid   bool   // and it verifies (under a pinned certificate when Pinned, else one of its own)
+	Pinned  bool   // it was checked against a pinned signer
+	Signer  string // SHA-1 thumbprint of the certificate that verified it
+	Subject string // that certificate's subject
+	Err     string // why it does not verify
 }
 
-// String says "valid (signed by X)", "INVALID: why" or "unsigned".
+// String says what the signature shows. Only a signature checked against
+// a pinned signer is called valid.
 func (s Signature) String() string {
+	who := s.Signer
+	if s.Subject != "" {
+		who += " (" + s.Subject + ")"
+	}
 	switch {
 	case !s.Signed:
 		return "unsigned"
+	case s.Valid && s.Pinned:
+		return "valid, signed by the pinned certificate " + who
 	case s.Valid:
-		return "valid (signed by " + s.Signer + ")"
+		return "signed by " + who + ", a certificate the document itself publishes: " +
+			"that shows it intact, not who wrote it (no trust decision; pin the signer with --metadata-signer)"
 	}
 	return "INVALID: " + s.Err
 }
@@ -124,6 +137,13 @@ func looksHTML(d []byte) bool {
 // Parse reads a JWKS or a federation metadata document. A discovery
 // document is an error here: [Loader.Load] follows its jwks_uri.
 func Parse(data []byte, location string) (*Published, error) {
+	return ParsePinned(data, location, Pin{})
+}
+
+// ParsePinned is Parse with a pinned metadata signer: unless pin is zero,
+// the document must be federation metadata whose signature verifies under
+// the pin (errors wrap ErrPinNeedsMetadata or ErrPinnedSignerMismatch).
+func ParsePinned(data []byte, location string, pin Pin) (*Published, error) {
 	if len(data) > MaxDocumentSize {
 		return nil, ErrTooLarge
 	}
@@ -131,11 +151,13 @@ func Parse(data []byte, location string) (*Published, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch kind {
-	case KindJWKS:
+	switch {
+	case kind != KindMetadata && !pin.IsZero():
+		return nil, fmt.Errorf("%w; %s is a %s", ErrPinNeedsMetadata, location, kind)
+	case kind == KindJWKS:
 		return parseJWKS(data, location)
-	case KindMetadata:
-		return parseMetadata(data, location)
+	case kind == KindMetadata:
+		return parseMetadata(data, location, pin)
 	}
 	return nil, fmt.Errorf("%s is an OIDC discovery document: load it to follow its jwks_uri", location)
 }
@@ -155,7 +177,7 @@ func parseJWKS(data []byte, location string) (*Published, error) {
 	return p, nil
 }
 
-func parseMetadata(data []byte, location string) (*Published, error) {
+func parseMetadata(data []byte, location string, pin Pin) (*Published, error) {
 	md, err := fedmeta.Parse(data)
 	if err != nil {
 		return nil, err
@@ -167,12 +189,21 @@ func parseMetadata(data []byte, location string) (*Published, error) {
 		certs = append(certs, s.Cert)
 	}
 	p.Signature = Signature{Signed: md.Signed}
+	if !pin.IsZero() {
+		signer, err := pin.Check(data, certs)
+		if err != nil {
+			return nil, err
+		}
+		p.Signature = Signature{Signed: true, Valid: true, Pinned: true,
+			Signer: jwk.SHA1Thumbprint(signer.Raw), Subject: signer.Subject.String()}
+		return p, nil
+	}
 	if md.Signed {
 		signer, err := fedmeta.Verify(data, certs)
 		if err != nil {
 			p.Signature.Err = err.Error()
 		} else {
-			p.Signature.Valid, p.Signature.Signer = true, jwk.SHA1Thumbprint(signer.Raw)
+			p.Signature.Valid, p.Signature.Signer, p.Signature.Subject = true, jwk.SHA1Thumbprint(signer.Raw), signer.Subject.String()
 		}
 	}
 	return p, nil

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/asn1"
 	"encoding/base64"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -25,15 +26,15 @@ import (
 //
 //	go test -run '^$' -bench 'Verify|Floor' -benchmem -count 5 ./verify
 
-func benchToken(b *testing.B, k testKey) (*Verifier, string) {
+func benchToken(b *testing.B, k testKey, opts ...Option) (*Verifier, string) {
 	b.Helper()
 	now := time.Now()
 	c := stdClaims("https://login.microsoftonline.com/8b966979-910b-487c-a604-69229b1ac75c/v2.0", now)
 	c["tid"], c["oid"], c["name"] = "8b966979-910b-487c-a604-69229b1ac75c", "00000000-0000-0000-66f3-3332eca7ea81", "Alice Example"
 	c["scp"], c["ver"], c["azp"], c["uti"] = "User.Read Files.Read", "2.0", "6e74172b-be56-4843-9ff4-e66a39bb12e3", "AbCdEf123456"
 	c["roles"] = []string{"Task.Read", "Task.Write"}
-	v, err := New(entraTemplate, StaticBytes("bench", jwksOf(b, k.jwk())),
-		WithAudience(testAudience), WithClock(clock.Real{}))
+	base := []Option{WithAudience(testAudience), WithClock(clock.Real{}), WithRepeatCache(0)}
+	v, err := New(entraTemplate, StaticBytes("bench", jwksOf(b, k.jwk())), append(base, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -44,8 +45,8 @@ func benchToken(b *testing.B, k testKey) (*Verifier, string) {
 	return v, tok
 }
 
-func benchVerify(b *testing.B, k testKey) {
-	v, tok := benchToken(b, k)
+func benchVerify(b *testing.B, k testKey, opts ...Option) {
+	v, tok := benchToken(b, k, opts...)
 	ctx := context.Background()
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
@@ -109,6 +110,12 @@ func toDER(sig []byte) []byte {
 func BenchmarkVerifyRS256(b *testing.B) { benchVerify(b, rsaKey(b, "bench-rsa")) }
 func BenchmarkVerifyES256(b *testing.B) { benchVerify(b, ecKey(b, "bench-ec")) }
 func BenchmarkVerifyEdDSA(b *testing.B) { benchVerify(b, edKey(b, "bench-ed")) }
+
+// BenchmarkVerifyRepeatRS256 verifies a token seen before, answered by the
+// repeat-token cache (the other Verify benchmarks disable it).
+func BenchmarkVerifyRepeatRS256(b *testing.B) {
+	benchVerify(b, rsaKey(b, "bench-rsa"), WithRepeatCache(DefaultRepeatCacheSize))
+}
 
 func BenchmarkFloorRS256(b *testing.B) {
 	k := rsaKey(b, "bench-rsa")
@@ -200,6 +207,29 @@ func BenchmarkScanClaims(b *testing.B) {
 	for b.Loop() {
 		c = Claims{}
 		if err := scanClaims(s, &c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyFirstSightRS256 verifies tokens the repeat-token cache has
+// never seen: a cycle of distinct tokens longer than the cache, so every
+// call hashes, verifies in full, inserts and evicts.
+func BenchmarkVerifyFirstSightRS256(b *testing.B) {
+	k := rsaKey(b, "bench-rsa")
+	v, _ := benchToken(b, k, WithRepeatCache(8))
+	toks := make([]string, 32)
+	for i := range toks {
+		c := stdClaims("https://login.microsoftonline.com/8b966979-910b-487c-a604-69229b1ac75c/v2.0", time.Now())
+		c["tid"], c["jti"] = "8b966979-910b-487c-a604-69229b1ac75c", fmt.Sprint("first-sight-", i)
+		toks[i] = k.sign(b, c)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i = (i + 1) % len(toks)
+		if _, err := v.Verify(ctx, toks[i]); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -13,8 +13,10 @@ import (
 )
 
 // Cache holds the last good [KeySet] of one [Source] and refreshes it:
-// on schedule, when a token names an unknown key (throttled), and never by
-// replacing a good set with an unusable one. Readers load an immutable
+// on schedule (or sooner when the source's Cache-Control max-age says so),
+// when a token names an unknown key (at most one such fetch per
+// unknown-key window), and never by replacing a good set with an unusable
+// one. Readers load an immutable
 // snapshot through an atomic pointer and never lock; concurrent refresh
 // requests share one fetch. A Cache is safe for concurrent use.
 type Cache struct {
@@ -32,13 +34,16 @@ type Cache struct {
 	cur     atomic.Pointer[KeySet]
 	nextTry atomic.Int64 // unix nanos at which the next scheduled refresh is due
 
-	mu        sync.Mutex // guards the fields below; never taken by a reader with a known key
-	flight    *flight
-	lastStart time.Time
-	failures  int
-	lastErr   error
-	etag      string
-	changed   chan struct{} // closed and replaced after every refresh
+	mu           sync.Mutex // guards the fields below; never taken by a reader with a known key
+	flight       *flight
+	lastStart    time.Time
+	lastMiss     time.Time // when the last fetch for an unknown key started
+	failures     int
+	failingSince time.Time // when the current run of failures began
+	lastErr      error
+	etag         string
+	lastMod      string        // Last-Modified validator of the served set
+	changed      chan struct{} // closed and replaced after every refresh
 
 	saveMu sync.Mutex // serialises CacheStore.Save
 }
@@ -49,6 +54,7 @@ type flight struct {
 	done    chan struct{}
 	saved   chan struct{}
 	started time.Time // wall clock: fetch timeouts are real time
+	trigger Trigger
 	err     error
 }
 
@@ -91,17 +97,18 @@ func (c *Cache) KeySet() *KeySet { return c.cur.Load() }
 
 // keys returns the snapshot to verify with at now, fetching the first one
 // if there is none (waiting at most one fetch timeout), and starts a
-// scheduled refresh in the background when one is due.
-func (c *Cache) keys(ctx context.Context, now time.Time) (*KeySet, error) {
-	ks := c.cur.Load()
+// scheduled refresh in the background when one is due. fresh reports a
+// set fetched by this very call (nothing newer can be had).
+func (c *Cache) keys(ctx context.Context, now time.Time) (ks *KeySet, fresh bool, err error) {
+	ks = c.cur.Load()
 	if ks == nil {
 		return c.initial(ctx, now)
 	}
 	c.maybeKick(now)
 	if ks.deadline != 0 && now.UnixNano() >= ks.deadline {
-		return nil, c.staleErr(ks, now)
+		return nil, false, c.staleErr(ks, now)
 	}
-	return ks, nil
+	return ks, false, nil
 }
 
 func (c *Cache) staleErr(ks *KeySet, now time.Time) error {
@@ -114,21 +121,24 @@ func (c *Cache) staleErr(ks *KeySet, now time.Time) error {
 
 // Status is a report on a cache, for readiness checks and operators.
 type Status struct {
-	Source      string
-	Ready       error         // nil when tokens can be verified: see Cache.Ready
-	Keys        int           // usable keys served
-	Fetched     time.Time     // when the source last delivered or confirmed them
-	Age         time.Duration // now - Fetched
-	NextRefresh time.Time
-	Failures    int   // consecutive failed or rejected refreshes
-	LastError   error // why the last refresh failed, if it did
+	Source       string
+	Ready        error         // nil when tokens can be verified: see Cache.Ready
+	Keys         int           // usable keys served
+	Fetched      time.Time     // when the source last delivered or confirmed them
+	Age          time.Duration // now - Fetched
+	NextRefresh  time.Time
+	Failures     int       // consecutive failed or rejected refreshes
+	LastError    error     // why the last refresh failed, if it did
+	FailingSince time.Time // when the current run of failures began; zero if none
+	LastMiss     time.Time // when the last fetch for an unknown key started
 }
 
 // Status reports the cache's state.
 func (c *Cache) Status() Status {
 	now := c.clk.Now()
 	c.mu.Lock()
-	st := Status{Source: c.src.Name(), Failures: c.failures, LastError: c.lastErr}
+	st := Status{Source: c.src.Name(), Failures: c.failures, LastError: c.lastErr,
+		FailingSince: c.failingSince, LastMiss: c.lastMiss}
 	c.mu.Unlock()
 	st.NextRefresh = time.Unix(0, c.nextTry.Load())
 	st.Ready = c.Ready()

@@ -19,17 +19,30 @@
 //
 // Defaults, all configurable with [Option]s:
 //
-//   - a scheduled refresh every 24h ([WithRefreshInterval]), started by
+//   - a scheduled refresh every hour ([WithRefreshInterval]), started by
 //     the next verification or by [Cache.Run];
 //   - a token whose kid, x5t or x5t#S256 is unknown (or, without any, whose
-//     signature no key verifies) triggers one immediate refresh, at most one
-//     per 5 minutes per source ([WithMinRefreshInterval]); concurrent misses
-//     share that fetch, and a throttled miss is rejected at once;
-//   - ETag/If-None-Match, and Cache-Control max-age (or the metadata
-//     cacheDuration) clamped between the minimum and the scheduled interval;
+//     signature no key verifies) triggers an immediate refresh, whatever
+//     fetch ran before: fetches at start, on schedule or by [Cache.Refresh]
+//     do not throttle it, so a key published a moment ago is accepted on
+//     first sight. Only fetches for unknown keys are limited, to one per
+//     10s window per source ([WithMinRefreshInterval]); concurrent misses
+//     share that fetch, a throttled miss is rejected at once, and the
+//     [UnknownKeyError] says whether the key was absent after a refresh,
+//     the refresh was throttled (until when) or the source unreachable
+//     (since when);
+//   - ETag/If-None-Match and Last-Modified/If-Modified-Since, and
+//     Cache-Control max-age (or the metadata cacheDuration) clamped between
+//     the window and the scheduled interval;
 //   - a 10s fetch timeout ([WithFetchTimeout]) that also bounds every
 //     caller's wait, and a response size limit ([WithMaxResponseSize]);
-//   - after a failure, retries after 5m, 10m, 20m, ... up to 1h.
+//   - after a failure, retries after 10s, 20s, 40s, ... up to 1h.
+//
+// Microsoft's guidance (refresh every 24 hours, on an unknown key at most
+// every 5 minutes) is [WithRefreshInterval]([MicrosoftRefreshInterval]) and
+// [WithMinRefreshInterval]([MicrosoftMinRefreshInterval]); it refuses
+// every token of a key that is published and used within 5 minutes of a
+// fetch, which the defaults avoid.
 //
 // # Outage tolerance
 //

@@ -26,8 +26,9 @@ var (
 	// validUntil. The verifier fails closed.
 	ErrStale = errors.New("verify: cached keys are stale")
 	// ErrUnknownKey: the token names a key (kid, x5t or x5t#S256) that is
-	// not in the key set, even after a refresh (or a refresh was throttled).
-	ErrUnknownKey = errors.New("verify: unknown key after refresh")
+	// not in the key set. The error returned is an [*UnknownKeyError]
+	// saying whether a refresh ran, was throttled or failed.
+	ErrUnknownKey = errors.New("verify: unknown key")
 	// ErrAmbiguousKey: the token names no key and more keys of its type
 	// than the configured bound could have signed it.
 	ErrAmbiguousKey = errors.New("verify: token names no key and too many keys match")
@@ -118,6 +119,37 @@ func (e *IssuerError) Error() string {
 	}
 	return fmt.Sprintf("verify: token issuer %s is not %s", clip(e.Got), clip(e.Want))
 }
+
+// UnknownKeyError: the token names a key the key set lacks, and a refresh
+// did not bring it. Exactly one of three things happened: the keys were
+// fetched (at Fetched) and the key is not among them; no fetch ran because
+// one for another unknown key ran less than the unknown-key window ago
+// (ThrottledUntil); or the fetch failed (UnreachableSince, Err).
+// errors.Is(err, [ErrUnknownKey]) holds.
+type UnknownKeyError struct {
+	Key              string    // what the token names, e.g. `kid "abc"`
+	Fetched          time.Time // when the keys looked in were fetched or confirmed
+	ThrottledUntil   time.Time // non-zero: no fetch ran; the next may start at this time
+	UnreachableSince time.Time // non-zero: the fetch failed, as every one since this time
+	Err              error     // why the fetch failed, when it did
+}
+
+// Error says what the cache did about the key.
+func (e *UnknownKeyError) Error() string {
+	const f = time.RFC3339
+	switch {
+	case !e.UnreachableSince.IsZero():
+		return fmt.Sprintf("%s %s: key provider unreachable since %s (%v); keys from %s",
+			ErrUnknownKey, e.Key, e.UnreachableSince.UTC().Format(f), e.Err, e.Fetched.UTC().Format(f))
+	case !e.ThrottledUntil.IsZero():
+		return fmt.Sprintf("%s %s: key refresh throttled until %s; keys from %s",
+			ErrUnknownKey, e.Key, e.ThrottledUntil.UTC().Format(f), e.Fetched.UTC().Format(f))
+	}
+	return fmt.Sprintf("%s %s: no such key after a refresh at %s", ErrUnknownKey, e.Key, e.Fetched.UTC().Format(f))
+}
+
+// Is makes errors.Is(err, ErrUnknownKey) hold.
+func (e *UnknownKeyError) Is(target error) bool { return target == ErrUnknownKey }
 
 // StatusError: an HTTP fetch got a status other than 200 (or 304).
 type StatusError struct {

@@ -13,12 +13,27 @@ import (
 // Defaults of the refresh policy and of verification.
 const (
 	// DefaultRefreshInterval is how often keys are re-fetched when nothing
-	// asks for it sooner (seed 001/004: check every 24 hours).
-	DefaultRefreshInterval = 24 * time.Hour
-	// DefaultMinRefreshInterval is the least time between two fetches of
-	// one source: the throttle for unknown-kid refreshes and the floor for
-	// Cache-Control max-age.
-	DefaultMinRefreshInterval = 5 * time.Minute
+	// asks for it sooner. It is shorter than Microsoft's 24 hours (seeds
+	// 001/004) so that a key the provider withdraws (revoked after a
+	// compromise) stops verifying within the hour; new keys never wait for
+	// it, an unknown kid fetches at once. MicrosoftRefreshInterval is
+	// reachable with [WithRefreshInterval].
+	DefaultRefreshInterval = time.Hour
+	// DefaultMinRefreshInterval is the unknown-key window: at most one
+	// fetch per window is started for tokens naming an unknown key
+	// (scheduled, initial and manual fetches do not count), and it is the
+	// floor under Cache-Control max-age and the first retry after a
+	// failure. Microsoft's libraries throttle for 5 minutes
+	// (MicrosoftMinRefreshInterval), which refuses every token of a key
+	// published and used within 5 minutes of any fetch; 10 seconds bounds a
+	// random-kid flood to 6 fetches a minute.
+	DefaultMinRefreshInterval = 10 * time.Second
+	// MicrosoftRefreshInterval and MicrosoftMinRefreshInterval are
+	// Microsoft's guidance (check every 24 hours, refresh on an unknown
+	// key at most every 5 minutes), for [WithRefreshInterval] and
+	// [WithMinRefreshInterval].
+	MicrosoftRefreshInterval    = 24 * time.Hour
+	MicrosoftMinRefreshInterval = 5 * time.Minute
 	// DefaultFetchTimeout bounds one fetch, and so any caller's wait.
 	DefaultFetchTimeout = 10 * time.Second
 	// DefaultSkew is the clock skew allowed on exp, nbf and iat. One
@@ -59,13 +74,14 @@ type settings struct {
 	store      CacheStore
 	maxStale   time.Duration
 
-	audiences []string
-	algs      []string
-	skew      time.Duration
-	maxTries  int
-	tenants   []string
-	skipIss   bool
-	skipAud   bool
+	audiences  []string
+	algs       []string
+	skew       time.Duration
+	maxTries   int
+	tenants    []string
+	repeatSize int
+	skipIss    bool
+	skipAud    bool
 
 	errs []error
 }
@@ -78,6 +94,7 @@ func newSettings(opts []Option) (*settings, error) {
 		algs:       DefaultAlgorithms(),
 		skew:       DefaultSkew,
 		maxTries:   DefaultMaxKeyTries,
+		repeatSize: DefaultRepeatCacheSize,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -116,12 +133,17 @@ func WithHTTPClient(c *http.Client) Option { return func(s *settings) { s.client
 // WithObserver receives fetch, refresh and verification events.
 func WithObserver(o Observer) Option { return func(s *settings) { s.observer = o } }
 
-// WithRefreshInterval sets the scheduled refresh interval (default 24h):
-// keys are never older than this when the source answers.
+// WithRefreshInterval sets the scheduled refresh interval (default 1h):
+// keys are never older than this when the source answers, and a withdrawn
+// key stops verifying at the latest this long after it left the source.
 func WithRefreshInterval(d time.Duration) Option { return func(s *settings) { s.refresh = d } }
 
-// WithMinRefreshInterval sets the least time between two fetches (default
-// 5m): the unknown-key throttle and the floor under Cache-Control max-age.
+// WithMinRefreshInterval sets the unknown-key window (default 10s): at
+// most one fetch per window for tokens naming an unknown key, however many
+// arrive; fetches for other reasons (start, schedule, Cache.Refresh) do not
+// count, so a key published a moment ago is found on first sight even
+// right after one. It is also the floor under Cache-Control max-age and
+// the first retry after a failed fetch.
 func WithMinRefreshInterval(d time.Duration) Option {
 	return func(s *settings) { s.minRefresh = d }
 }
@@ -192,6 +214,21 @@ func WithMaxKeyTries(n int) Option {
 			s.fail("max key tries must be at least 1")
 		}
 		s.maxTries = n
+	}
+}
+
+// WithRepeatCache sets how many verified tokens a [Verifier] remembers
+// (default [DefaultRepeatCacheSize]; 0 disables it). A token seen before
+// is answered without a signature check, keyed by the SHA-256 of the whole
+// token; its key must still be in the set and exp, nbf and iat are checked
+// again on every call. Failures are never remembered; the cache is also
+// bounded to 8 MiB of tokens and forgets the oldest first.
+func WithRepeatCache(n int) Option {
+	return func(s *settings) {
+		if n < 0 {
+			s.fail("repeat cache size must not be negative")
+		}
+		s.repeatSize = n
 	}
 }
 

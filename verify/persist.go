@@ -100,18 +100,19 @@ type envelope struct {
 	Source  string    `json:"source"`
 	Fetched time.Time `json:"fetched"`
 	ETag    string    `json:"etag,omitempty"`
+	LastMod string    `json:"last_modified,omitempty"`
 	Body    []byte    `json:"body"`
 }
 
 const envelopeFormat = "keyroll-keycache/1"
 
-// save persists ks with its validator.
-func (c *Cache) save(ks *KeySet, etag string) error {
+// save persists ks with its validators.
+func (c *Cache) save(ks *KeySet, etag, lastMod string) error {
 	if c.store == nil {
 		return nil
 	}
 	data, err := json.Marshal(envelope{Format: envelopeFormat, Source: c.src.Name(),
-		Fetched: ks.fetched.UTC(), ETag: etag, Body: ks.body})
+		Fetched: ks.fetched.UTC(), ETag: etag, LastMod: lastMod, Body: ks.body})
 	if err != nil {
 		return err
 	}
@@ -130,14 +131,14 @@ func (c *Cache) load() {
 	if c.store == nil {
 		return
 	}
-	ks, etag, err := c.loadStored()
+	ks, env, err := c.loadStored()
 	if ks == nil && err == nil {
 		return
 	}
 	ev := RefreshEvent{Source: c.src.Name(), Trigger: TriggerLoad, Outcome: OutcomeRejected, Err: err}
 	if err == nil {
 		c.cur.Store(ks)
-		c.etag = etag
+		c.etag, c.lastMod = env.ETag, env.LastMod
 		next := c.nextRefresh(ks, Document{}, ks.fetched)
 		c.nextTry.Store(next.UnixNano())
 		ev = RefreshEvent{Source: c.src.Name(), Trigger: TriggerLoad, Outcome: OutcomeUpdated,
@@ -148,39 +149,39 @@ func (c *Cache) load() {
 	c.obs.Refreshed(ev)
 }
 
-func (c *Cache) loadStored() (*KeySet, string, error) {
+func (c *Cache) loadStored() (*KeySet, envelope, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
 	data, err := c.store.Load(ctx)
 	if err != nil || data == nil {
-		return nil, "", err
+		return nil, envelope{}, err
 	}
 	var env envelope
 	if err := json.Unmarshal(data, &env); err != nil || env.Format != envelopeFormat {
-		return nil, "", fmt.Errorf("verify: persisted cache is not a %s envelope", envelopeFormat)
+		return nil, envelope{}, fmt.Errorf("verify: persisted cache is not a %s envelope", envelopeFormat)
 	}
 	if env.Source != c.src.Name() {
-		return nil, "", fmt.Errorf("verify: persisted cache belongs to source %s, not %s", clip(env.Source), clip(c.src.Name()))
+		return nil, envelope{}, fmt.Errorf("verify: persisted cache belongs to source %s, not %s", clip(env.Source), clip(c.src.Name()))
 	}
 	now := c.clk.Now()
 	fetched := env.Fetched
 	if fetched.IsZero() {
-		return nil, "", errors.New("verify: persisted cache has no fetch time")
+		return nil, envelope{}, errors.New("verify: persisted cache has no fetch time")
 	}
 	if fetched.After(now) { // a clock that went back must not make keys fresher
 		fetched = now
 	}
 	dec, err := c.src.Decode(env.Body)
 	if err != nil {
-		return nil, "", fmt.Errorf("verify: persisted cache: %w", err)
+		return nil, envelope{}, fmt.Errorf("verify: persisted cache: %w", err)
 	}
 	ks, err := newKeySet(dec, env.Body, fetched)
 	if err != nil {
-		return nil, "", fmt.Errorf("verify: persisted cache: %w", err)
+		return nil, envelope{}, fmt.Errorf("verify: persisted cache: %w", err)
 	}
 	if !ks.validUntil.IsZero() && !now.Before(ks.validUntil) {
-		return nil, "", fmt.Errorf("verify: persisted cache: %w", ErrMetadataExpired)
+		return nil, envelope{}, fmt.Errorf("verify: persisted cache: %w", ErrMetadataExpired)
 	}
 	c.seal(ks)
-	return ks, env.ETag, nil
+	return ks, env, nil
 }

@@ -60,8 +60,9 @@ func (c *Cache) Run(ctx context.Context) error {
 }
 
 // initial gets the first key set: join or start a fetch, unless one
-// failed very recently.
-func (c *Cache) initial(ctx context.Context, now time.Time) (*KeySet, error) {
+// failed very recently. fresh reports that this call started the fetch,
+// so the set is as new as the token being verified.
+func (c *Cache) initial(ctx context.Context, now time.Time) (ks *KeySet, fresh bool, err error) {
 	c.mu.Lock()
 	f := c.flightLocked()
 	if f == nil {
@@ -72,38 +73,64 @@ func (c *Cache) initial(ctx context.Context, now time.Time) (*KeySet, error) {
 		if !c.lastStart.IsZero() && now.Sub(c.lastStart) < min(c.minRefresh, c.timeout) {
 			err := c.lastErr
 			c.mu.Unlock()
-			return nil, noKeys(err)
+			return nil, false, noKeys(err)
 		}
 		f = c.startLocked(TriggerInitial, now)
+		fresh = true
 	}
 	c.mu.Unlock()
-	err := c.wait(ctx, f)
+	err = c.wait(ctx, f)
 	if c.cur.Load() == nil {
-		return nil, noKeys(err)
+		return nil, false, noKeys(err)
 	}
-	return c.keys(ctx, now)
+	ks, _, err = c.keys(ctx, now)
+	return ks, fresh && ks != nil, err
 }
 
-// refreshOnMiss is called when seen lacks the key a token names. It joins
-// the fetch in progress, or starts one unless the last fetch started less
-// than the minimum interval ago, and returns the set to look in again.
-func (c *Cache) refreshOnMiss(ctx context.Context, seen *KeySet, now time.Time) *KeySet {
+// missOutcome is what a refresh on behalf of an unknown key produced.
+type missOutcome struct {
+	ks             *KeySet   // the set to look in again (possibly the one already seen)
+	final          bool      // no further refresh is due for this token
+	throttledUntil time.Time // set when no fetch ran: the window of the last one
+	since          time.Time // set when the fetch failed: the provider has failed since
+	err            error     // why the fetch failed
+}
+
+// refreshOnMiss is called when seen lacks the key a token names. If a set
+// newer than seen is served, it returns that at once (not final). Otherwise
+// it joins the fetch in progress, or starts one unless a fetch for an
+// unknown key started less than the window ago (fetches for other reasons
+// do not count). Joining a fetch that was not started for an unknown key
+// is not final: it may have begun before the key was published, so the
+// caller may ask once more.
+func (c *Cache) refreshOnMiss(ctx context.Context, seen *KeySet, now time.Time) missOutcome {
 	c.mu.Lock()
 	f := c.flightLocked()
 	if f == nil {
 		if cur := c.cur.Load(); cur != seen {
 			c.mu.Unlock() // a fetch finished since the caller looked
-			return cur
+			return missOutcome{ks: cur}
 		}
-		if !c.lastStart.IsZero() && now.Sub(c.lastStart) < c.minRefresh {
-			c.mu.Unlock() // throttled
-			return seen
+		if !c.lastMiss.IsZero() && now.Sub(c.lastMiss) < c.minRefresh {
+			until := c.lastMiss.Add(c.minRefresh)
+			c.mu.Unlock()
+			return missOutcome{ks: seen, final: true, throttledUntil: until}
 		}
+		c.lastMiss = now
 		f = c.startLocked(TriggerMiss, now)
 	}
 	c.mu.Unlock()
-	_ = c.wait(ctx, f) // a failed fetch leaves the old set; the caller looks again
-	return c.cur.Load()
+	err := c.wait(ctx, f) // a failed fetch leaves the old set; the caller looks again
+	out := missOutcome{ks: c.cur.Load(), final: f.trigger == TriggerMiss}
+	if err != nil {
+		c.mu.Lock()
+		out.final, out.err, out.since = true, err, c.failingSince
+		c.mu.Unlock()
+		if out.since.IsZero() {
+			out.since = now
+		}
+	}
+	return out
 }
 
 // maybeKick starts a scheduled refresh in the background when one is due.
@@ -135,11 +162,11 @@ func (c *Cache) startLocked(t Trigger, now time.Time) *flight {
 	if c.cur.Load() == nil {
 		t = TriggerInitial
 	}
-	f := &flight{done: make(chan struct{}), saved: make(chan struct{}), started: time.Now()}
+	f := &flight{done: make(chan struct{}), saved: make(chan struct{}), started: time.Now(), trigger: t}
 	c.flight = f
 	c.lastStart = now
 	c.nextTry.Store(now.Add(c.timeout).UnixNano())
-	go c.run(f, t, c.etag)
+	go c.run(f, t, c.etag, c.lastMod)
 	return f
 }
 
@@ -158,15 +185,15 @@ func (c *Cache) wait(ctx context.Context, f *flight) error {
 }
 
 // run performs one fetch and installs its result.
-func (c *Cache) run(f *flight, t Trigger, etag string) {
+func (c *Cache) run(f *flight, t Trigger, etag, lastMod string) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
 	prev := c.cur.Load()
 	if prev == nil {
-		etag = ""
+		etag, lastMod = "", ""
 	}
 	start := time.Now()
-	doc, err := c.src.Fetch(ctx, FetchRequest{Client: c.client, ETag: etag, MaxSize: c.maxSize})
+	doc, err := c.src.Fetch(ctx, FetchRequest{Client: c.client, ETag: etag, LastModified: lastMod, MaxSize: c.maxSize})
 	c.obs.Fetched(FetchEvent{Source: c.src.Name(), Trigger: t, Duration: time.Since(start),
 		Bytes: len(doc.Body), NotModified: doc.NotModified, Err: err})
 	now := c.clk.Now()
@@ -175,7 +202,7 @@ func (c *Cache) run(f *flight, t Trigger, etag string) {
 	ev.Trigger, ev.Outcome = t, outcome
 	if ks != nil {
 		ev.Skipped = ks.skipped
-		ev.StoreErr = c.save(ks, doc.ETag)
+		ev.StoreErr = c.save(ks, doc.ETag, doc.LastModified)
 	}
 	close(f.saved)
 	c.obs.Refreshed(ev)
@@ -218,10 +245,13 @@ func (c *Cache) finish(f *flight, ks *KeySet, doc Document, err error, now time.
 	var next time.Time
 	if ks != nil {
 		c.cur.Store(ks)
-		c.etag = doc.ETag
-		c.failures, c.lastErr = 0, nil
+		c.etag, c.lastMod = doc.ETag, doc.LastModified
+		c.failures, c.lastErr, c.failingSince = 0, nil, time.Time{}
 		next = c.nextRefresh(ks, doc, now)
 	} else {
+		if c.failures == 0 {
+			c.failingSince = now
+		}
 		c.failures++
 		c.lastErr = err
 		next = now.Add(c.backoff(c.failures))

@@ -38,7 +38,7 @@ func TestNextKeyPublishedInAdvanceNeedsNoFetch(t *testing.T) {
 	iss := newFakeIssuer(t, next, primary) // order must not matter
 	h := newHarness(t, iss)
 	h.mustVerify(h.token(primary))
-	h.clk.Advance(6 * time.Hour)
+	h.clk.Advance(DefaultRefreshInterval / 2)
 	h.mustVerify(h.token(next))
 	if n := iss.jwksHits.Load(); n != 1 {
 		t.Fatalf("fetches = %d, want 1 (the initial one)", n)

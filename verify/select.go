@@ -10,27 +10,64 @@ import (
 )
 
 // missError: the key set lacks the key the token needs. The verifier
-// refreshes (throttled) and looks again; if that does not help, err is
-// the answer.
-type missError struct{ err error }
+// refreshes and looks again; if that does not help, explain says why.
+// key describes what the token names ("kid \"x\""); err, set instead for
+// a token that names no key, is the answer as it stands.
+type missError struct {
+	key string
+	err error
+}
 
-func (m *missError) Error() string { return m.err.Error() }
+func (m *missError) Error() string {
+	if m.err != nil {
+		return m.err.Error()
+	}
+	return ErrUnknownKey.Error() + ": " + m.key
+}
+
+// explain turns a miss that no refresh cured into the error to return.
+func (m *missError) explain(out missOutcome, ks *KeySet) error {
+	if m.err != nil {
+		return m.err
+	}
+	e := &UnknownKeyError{Key: m.key, ThrottledUntil: out.throttledUntil, UnreachableSince: out.since, Err: out.err}
+	if ks != nil {
+		e.Fetched = ks.fetched
+	}
+	return e
+}
+
+// maxMissRefreshes bounds the refreshes one token may ask for: one joined
+// fetch that began before it arrived, then one of its own.
+const maxMissRefreshes = 3
 
 // signedBy finds the key that signed tok and checks the signature,
-// refreshing once on a miss.
-func (v *Verifier) signedBy(ctx context.Context, ks *KeySet, tok *jws.Token, fam family, now time.Time) (*keyEntry, error) {
+// refreshing on a miss (see [Cache.refreshOnMiss]) unless ks is fresh:
+// fetched for this very token.
+// It returns the key and the set it was found in.
+func (v *Verifier) signedBy(ctx context.Context, ks *KeySet, fresh bool, tok *jws.Token, fam family, now time.Time) (*keyEntry, *KeySet, error) {
 	e, err := v.trySet(ks, tok, fam)
-	miss, ok := err.(*missError)
-	if !ok {
-		return e, err
-	}
-	if fresh := v.cache.refreshOnMiss(ctx, ks, now); fresh != nil && fresh != ks {
-		e, err = v.trySet(fresh, tok, fam)
-		if miss, ok = err.(*missError); !ok {
-			return e, err
+	var out missOutcome
+	for range maxMissRefreshes {
+		if fresh {
+			break
+		}
+		if _, ok := err.(*missError); !ok {
+			return e, ks, err
+		}
+		out = v.cache.refreshOnMiss(ctx, ks, now)
+		if out.ks != nil && out.ks != ks {
+			ks = out.ks
+			e, err = v.trySet(ks, tok, fam)
+		}
+		if out.final {
+			break
 		}
 	}
-	return nil, miss.err
+	if miss, ok := err.(*missError); ok {
+		return nil, ks, miss.explain(out, ks)
+	}
+	return e, ks, err
 }
 
 // trySet selects candidate keys by kid, x5t or x5t#S256 (or, when the
@@ -59,7 +96,7 @@ func (v *Verifier) trySet(ks *KeySet, tok *jws.Token, fam family) (*keyEntry, er
 		return v.tryAnonymous(ks, tok, fam)
 	}
 	if ids == nil {
-		return nil, &missError{fmt.Errorf("%w: %s %s", ErrUnknownKey, name, clip(val))}
+		return nil, &missError{key: name + " " + clip(val)}
 	}
 	return v.tryKeys(ks, ids, tok, fam)
 }
@@ -71,13 +108,13 @@ func (v *Verifier) tryAnonymous(ks *KeySet, tok *jws.Token, fam family) (*keyEnt
 	ids := ks.byFamily[fam]
 	switch {
 	case len(ids) == 0:
-		return nil, &missError{fmt.Errorf("%w: token names no key and the set has no %s key", ErrUnknownKey, familyNames[fam])}
+		return nil, &missError{key: "none named, and the set has no " + familyNames[fam] + " key"}
 	case len(ids) > v.tries:
 		return nil, fmt.Errorf("%w: %d %s keys, at most %d are tried", ErrAmbiguousKey, len(ids), familyNames[fam], v.tries)
 	}
 	e, err := v.tryKeys(ks, ids, tok, fam)
 	if errors.Is(err, ErrBadSignature) {
-		return nil, &missError{err}
+		return nil, &missError{err: err}
 	}
 	return e, err
 }

@@ -22,8 +22,9 @@ type Source interface {
 	// the persisted cache, where it guards against loading another
 	// source's keys.
 	Name() string
-	// Fetch retrieves the current document. When req.ETag (a validator an
-	// earlier Fetch returned) still holds, it returns NotModified instead.
+	// Fetch retrieves the current document. When req.ETag or
+	// req.LastModified (validators an earlier Fetch returned) still hold,
+	// it returns NotModified instead.
 	// It must honour ctx and req.MaxSize.
 	Fetch(ctx context.Context, req FetchRequest) (Document, error)
 	// Decode extracts the keys from a document body, fresh from Fetch or
@@ -33,18 +34,20 @@ type Source interface {
 
 // FetchRequest is what the [Cache] hands to [Source.Fetch].
 type FetchRequest struct {
-	Client  *http.Client // never nil
-	ETag    string       // validator from the last good fetch, "" for none
-	MaxSize int64        // body size limit; 0 means the source's default
+	Client       *http.Client // never nil
+	ETag         string       // validator from the last good fetch, "" for none
+	LastModified string       // Last-Modified of the last good fetch, "" for none
+	MaxSize      int64        // body size limit; 0 means the source's default
 }
 
 // Document is one fetched key document.
 type Document struct {
-	Body        []byte
-	ETag        string        // opaque validator to send next time ("" for none)
-	MaxAge      time.Duration // freshness lifetime the server announced; 0 if none
-	NoCache     bool          // the server asked for revalidation (no-cache, max-age=0)
-	NotModified bool          // the validator held; Body is empty
+	Body         []byte
+	ETag         string        // opaque validator to send next time ("" for none)
+	LastModified string        // opaque Last-Modified validator to send next time ("" for none)
+	MaxAge       time.Duration // freshness lifetime the server announced; 0 if none
+	NoCache      bool          // the server asked for revalidation (no-cache, max-age=0)
+	NotModified  bool          // the validator held; Body is empty
 }
 
 // Decoded is the key content of a document.
@@ -82,6 +85,9 @@ func httpGet(ctx context.Context, req FetchRequest, url, accept string, limit in
 	if req.ETag != "" {
 		hr.Header.Set("If-None-Match", req.ETag)
 	}
+	if req.LastModified != "" {
+		hr.Header.Set("If-Modified-Since", req.LastModified)
+	}
 	resp, err := req.Client.Do(hr)
 	if err != nil {
 		return Document{}, fmt.Errorf("verify: GET %s: %w", url, err)
@@ -89,8 +95,8 @@ func httpGet(ctx context.Context, req FetchRequest, url, accept string, limit in
 	defer resp.Body.Close()
 	maxAge, noCache := cacheControl(resp.Header)
 	switch {
-	case resp.StatusCode == http.StatusNotModified && req.ETag != "":
-		return Document{ETag: req.ETag, MaxAge: maxAge, NoCache: noCache, NotModified: true}, nil
+	case resp.StatusCode == http.StatusNotModified && (req.ETag != "" || req.LastModified != ""):
+		return Document{ETag: req.ETag, LastModified: req.LastModified, MaxAge: maxAge, NoCache: noCache, NotModified: true}, nil
 	case resp.StatusCode != http.StatusOK:
 		return Document{}, &StatusError{URL: url, StatusCode: resp.StatusCode}
 	}
@@ -98,7 +104,8 @@ func httpGet(ctx context.Context, req FetchRequest, url, accept string, limit in
 	if err != nil {
 		return Document{}, fmt.Errorf("verify: GET %s: %w", url, err)
 	}
-	return Document{Body: body, ETag: resp.Header.Get("ETag"), MaxAge: maxAge, NoCache: noCache}, nil
+	return Document{Body: body, ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"),
+		MaxAge: maxAge, NoCache: noCache}, nil
 }
 
 // readLimited reads at most limit bytes and fails with ErrTooLarge beyond.

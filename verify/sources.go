@@ -60,27 +60,38 @@ func (s *discoverySource) Decode(body []byte) (Decoded, error) {
 	return d, err
 }
 
-// Fetch reads the discovery document, then the key set. The validator it
-// returns is "jwks_uri\netag", so an ETag is only replayed to the URL it
-// came from.
+// Fetch reads the discovery document, then the key set. The validators it
+// returns are "jwks_uri\nvalue", so an ETag or Last-Modified is only
+// replayed to the URL it came from.
 func (s *discoverySource) Fetch(ctx context.Context, req FetchRequest) (Document, error) {
 	jwksURI, err := s.jwksURI(ctx, req)
 	if err != nil {
 		return Document{}, err
 	}
 	inner := req
-	inner.ETag = ""
-	if uri, etag, ok := strings.Cut(req.ETag, "\n"); ok && uri == jwksURI {
-		inner.ETag = etag
-	}
+	inner.ETag, inner.LastModified = scoped(req.ETag, jwksURI), scoped(req.LastModified, jwksURI)
 	doc, err := httpGet(ctx, inner, jwksURI, "application/jwk-set+json, application/json", jwk.MaxSetSize)
 	if err != nil {
 		return Document{}, err
 	}
-	if doc.ETag != "" {
-		doc.ETag = jwksURI + "\n" + doc.ETag
-	}
+	doc.ETag, doc.LastModified = scope(doc.ETag, jwksURI), scope(doc.LastModified, jwksURI)
 	return doc, nil
+}
+
+// scope ties a validator to the URL it came from ("" stays "").
+func scope(v, uri string) string {
+	if v == "" {
+		return ""
+	}
+	return uri + "\n" + v
+}
+
+// scoped returns the validator v holds for uri, or "".
+func scoped(v, uri string) string {
+	if u, val, ok := strings.Cut(v, "\n"); ok && u == uri {
+		return val
+	}
+	return ""
 }
 
 func (s *discoverySource) jwksURI(ctx context.Context, req FetchRequest) (string, error) {
@@ -126,14 +137,25 @@ func checkJWKSURI(configURL, uri string) error {
 // upper-case hex SHA-1 thumbprint as kid finds it too. A document past its
 // validUntil is unusable and cacheDuration bounds the refresh interval.
 // With pinned certificates, a document is only accepted with a valid
-// enveloped signature by one of them.
+// enveloped signature by one of them (see [FederationMetadataSignedBy]).
+// Without, a signed document must verify under one of its own
+// certificates, which catches damage but is no trust decision: trust then
+// rests on the connection (use https).
 func FederationMetadata(url string, pinned ...*x509.Certificate) Source {
-	return &metadataSource{url: url, pinned: pinned}
+	return FederationMetadataSignedBy(url, fedmeta.Pin{Certs: pinned})
+}
+
+// FederationMetadataSignedBy is [FederationMetadata] with a pinned
+// signer: certificates, or SHA-1/SHA-256 thumbprints of a certificate the
+// document publishes. Unsigned metadata, or metadata signed by any other
+// key, is refused and the last good set keeps serving.
+func FederationMetadataSignedBy(url string, pin fedmeta.Pin) Source {
+	return &metadataSource{url: url, pin: pin}
 }
 
 type metadataSource struct {
-	url    string
-	pinned []*x509.Certificate
+	url string
+	pin fedmeta.Pin
 }
 
 func (s *metadataSource) Name() string { return s.url }
@@ -142,7 +164,7 @@ func (s *metadataSource) Fetch(ctx context.Context, req FetchRequest) (Document,
 	return httpGet(ctx, req, s.url, "application/samlmetadata+xml, application/xml, text/xml", fedmeta.MaxSize)
 }
 
-func (s *metadataSource) Decode(body []byte) (Decoded, error) { return decodeMetadata(body, s.pinned) }
+func (s *metadataSource) Decode(body []byte) (Decoded, error) { return decodeMetadata(body, s.pin) }
 
 // StaticFile is a source that reads path on every refresh: a JWKS (JSON),
 // federation metadata (XML) or PEM certificates ("-----BEGIN CERTIFICATE").
@@ -188,7 +210,7 @@ func (s *staticSource) Decode(body []byte) (Decoded, error) {
 	case bytes.HasPrefix(trimmed, []byte("{")):
 		return decodeJWKS(body)
 	case bytes.HasPrefix(trimmed, []byte("<")):
-		return decodeMetadata(body, nil)
+		return decodeMetadata(body, fedmeta.Pin{})
 	case bytes.HasPrefix(trimmed, []byte("-----BEGIN")):
 		return decodePEM(trimmed)
 	}
@@ -203,19 +225,31 @@ func decodeJWKS(body []byte) (Decoded, error) {
 	return Decoded{Keys: keys, Skipped: skipped}, nil
 }
 
-func decodeMetadata(body []byte, pinned []*x509.Certificate) (Decoded, error) {
-	if len(pinned) > 0 {
-		if _, err := fedmeta.Verify(body, pinned); err != nil {
-			return Decoded{}, fmt.Errorf("verify: metadata signature: %w", err)
-		}
-	}
+// decodeMetadata reads metadata keys. With a pin the signature must verify
+// under it; without, a signature present must verify under one of the
+// document's own certificates (integrity only).
+func decodeMetadata(body []byte, pin fedmeta.Pin) (Decoded, error) {
 	m, err := fedmeta.Parse(body)
 	if err != nil {
 		return Decoded{}, err
 	}
+	certs := make([]*x509.Certificate, len(m.Signing))
+	for i, sc := range m.Signing {
+		certs[i] = sc.Cert
+	}
+	switch {
+	case !pin.IsZero():
+		if _, err := pin.Check(body, certs); err != nil {
+			return Decoded{}, fmt.Errorf("verify: metadata signature: %w", err)
+		}
+	case m.Signed:
+		if _, err := fedmeta.Verify(body, certs); err != nil {
+			return Decoded{}, fmt.Errorf("verify: metadata signature does not verify under its own certificates: %w", err)
+		}
+	}
 	d := Decoded{Issuer: m.EntityID, ValidUntil: m.ValidUntil, CacheDuration: m.CacheDuration}
-	for _, sc := range m.Signing {
-		d.addCert(sc.Cert)
+	for _, c := range certs {
+		d.addCert(c)
 	}
 	return d, nil
 }

@@ -29,10 +29,11 @@ type Verifier struct {
 	skipIss bool
 	skipAud bool
 
-	cache *Cache
-	clk   clock.Clock
-	obs   Observer
-	stats [NumResults]atomic.Uint64
+	cache  *Cache
+	repeat *repeatCache // nil: disabled
+	clk    clock.Clock
+	obs    Observer
+	stats  [NumResults]atomic.Uint64
 }
 
 // New returns a verifier for tokens whose iss is issuer, with its own
@@ -66,7 +67,7 @@ func NewWithCache(issuer string, c *Cache, opts ...Option) (*Verifier, error) {
 	v := &Verifier{
 		issuer: issuer, tmpl: parseTemplate(issuer), auds: append([]string(nil), s.audiences...),
 		skew: s.skew, tries: s.maxTries, tenants: s.tenants, skipIss: s.skipIss, skipAud: s.skipAud,
-		cache: c, clk: s.clock, obs: observerOrNop(s.observer),
+		cache: c, repeat: newRepeatCache(s.repeatSize), clk: s.clock, obs: observerOrNop(s.observer),
 	}
 	copy(v.algs[:], s.algs)
 	if v.clk == nil {
@@ -82,19 +83,32 @@ func (v *Verifier) Issuer() string { return v.issuer }
 func (v *Verifier) Cache() *Cache { return v.cache }
 
 // Verify checks a compact JWS token: its form, its alg against the
-// allow-list, its signature against the cached keys (refreshing once,
-// throttled, when it names an unknown key), then iss, the key's issuer,
-// aud, exp, nbf and iat. ctx bounds only a refresh wait. On success the
-// claims are returned; otherwise the error says why (see [ResultOf]).
+// allow-list, its signature against the cached keys (refreshing when it
+// names an unknown key), then iss, the key's issuer, aud, exp, nbf and
+// iat. ctx bounds only a refresh wait. On success the claims are returned;
+// otherwise the error says why (see [ResultOf]). A token that verified
+// before is answered from the repeat-token cache ([WithRepeatCache]) with
+// its key still checked to be in the set and its times re-checked.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	var sum [32]byte
+	if v.repeat != nil {
+		sum = tokenSum(token)
+		if c, hit, err := v.lookup(ctx, &sum, v.clk.Now()); hit {
+			v.record(err)
+			return c, err
+		}
+	}
 	tok, err := jws.Parse(token)
 	if err != nil {
 		err = fmt.Errorf("%w: %w", ErrMalformed, err)
 		v.record(err)
 		return nil, err
 	}
-	c, err := v.verifyParsed(ctx, tok, nil)
+	c, e, ks, err := v.verifyToken(ctx, tok, nil)
 	v.record(err)
+	if err == nil && v.repeat != nil {
+		v.repeat.remember(&sum, c, e, ks, len(token))
+	}
 	return c, err
 }
 
@@ -115,31 +129,38 @@ func (v *Verifier) Count(r Result) uint64 {
 // verifyParsed verifies a parsed token; pre holds claims a Registry
 // already scanned (unverified) to route the token, or nil.
 func (v *Verifier) verifyParsed(ctx context.Context, tok *jws.Token, pre *Claims) (*Claims, error) {
+	c, _, _, err := v.verifyToken(ctx, tok, pre)
+	return c, err
+}
+
+// verifyToken is verifyParsed that also returns the key that verified the
+// signature and the set it came from.
+func (v *Verifier) verifyToken(ctx context.Context, tok *jws.Token, pre *Claims) (*Claims, *keyEntry, *KeySet, error) {
 	fam, err := v.allowed(tok.Header.Alg)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	now := v.clk.Now()
-	ks, err := v.cache.keys(ctx, now)
+	ks, fresh, err := v.cache.keys(ctx, now)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	e, err := v.signedBy(ctx, ks, tok, fam, now)
+	e, ks, err := v.signedBy(ctx, ks, fresh, tok, fam, now)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	c := pre
 	if c == nil {
 		c = new(Claims)
 		if err := scanClaims(payloadString(tok), c); err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
 	}
 	c.Header, c.KeyID = tok.Header, e.key.KID
 	if err := v.checkClaims(c, e, now); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	return c, nil
+	return c, e, ks, nil
 }
 
 // allowed checks alg against the allow-list and returns its key family.

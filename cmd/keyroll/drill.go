@@ -45,8 +45,8 @@ and records whether it accepted or rejected the key, with the HTTP evidence.
 --fresh-key: also publish a brand-new transient key, as an emergency
   rollover would, and test it: an application that does not refresh its keys
   when a token names an unknown one rejects it. Correct applications
-  throttle such refreshes (keyroll's verify library: 5 minutes; Microsoft's
-  libraries similarly) and the application may have refreshed a moment
+  may throttle such refreshes (Microsoft's libraries: 5 minutes; keyroll's
+  verify library refetches at once) and the application may have refreshed a moment
   ago, so a rejected fresh key is tested once more after
   --refresh-wait D (default 5m10s; 0 retries at once), the key still
   published and the application still pinned to it. Only a second rejection

@@ -19,7 +19,8 @@ func init() {
 		name:    "guard",
 		summary: "reverse proxy that forwards only requests with a valid bearer token",
 		usage: `Usage: keyroll guard --issuer URL --audience A --upstream URL [--listen ADDR] [--admin-listen ADDR]
-                     [--cache-file PATH] [--refresh-interval 24h] [--min-refresh-interval 5m]
+                     [--cache-file PATH] [--refresh-interval 1h] [--min-refresh-interval 10s]
+                     [--metadata URL [--metadata-signer THUMBPRINT|CERTFILE]...]
 
 Puts correct key-rollover handling in front of an application that cannot
 do it itself. A request whose "Authorization: Bearer" token verifies against
@@ -30,10 +31,25 @@ X-Keyroll-Subject is removed). Any other request gets 401 with
 WWW-Authenticate: Bearer error="invalid_token", error_description="..."
 and never reaches the upstream.
 
-Keys are re-fetched every --refresh-interval, and at once (at most every
---min-refresh-interval) when a token names a key the guard does not have,
-so a rollover needs no restart. With --cache-file the last good keys are
-kept on disk, and a restarted guard serves while the issuer is down.
+Keys are re-fetched every --refresh-interval (sooner when the issuer's
+Cache-Control max-age says so, but never more often than
+--min-refresh-interval), with If-None-Match/If-Modified-Since. A token
+naming a key the guard does not have makes it fetch at once, so a key the
+issuer starts signing with the moment it publishes it is accepted on first
+sight and a rollover needs no restart. However many unknown keys arrive (a
+flood of random kids), at most one such fetch runs per
+--min-refresh-interval; the 401 then says "refresh throttled until T".
+Microsoft's guidance (refresh daily, on an unknown key at most every 5
+minutes) is --refresh-interval 24h --min-refresh-interval 5m. With
+--cache-file the last good keys are kept on disk, and a restarted guard
+serves while the issuer is down.
+
+With --metadata the keys are the signing certificates of the issuer's
+WS-Federation/SAML federation metadata instead. --metadata-signer pins who
+must have signed it: metadata that is unsigned or signed by any other key is
+refused and the last good keys keep serving. Without a pin a signature
+present must verify under the document's own certificates, which shows it
+intact but is no trust decision (trust rests on https).
 
 The admin listener serves /metrics (Prometheus), /healthz and /readyz
 (503 until the keys are loaded; both report the keys' age).
@@ -45,6 +61,9 @@ Examples:
   keyroll guard --issuer https://login.example.com --audience api://orders --upstream http://127.0.0.1:3000
   keyroll guard --issuer https://login.microsoftonline.com/$TENANT/v2.0 --audience $APP_ID \
       --upstream http://127.0.0.1:3000 --listen :8443 --cache-file /var/lib/keyroll/guard-keys.json
+  keyroll guard --issuer https://adfs.contoso.com/adfs --audience urn:app --upstream http://127.0.0.1:3000 \
+      --metadata https://adfs.contoso.com/federationmetadata/2007-06/federationmetadata.xml \
+      --metadata-signer 3A38FA984E8560F19AADC9F86FE9594BB6AD049B
 `,
 		run: runGuard,
 	})
@@ -52,6 +71,8 @@ Examples:
 
 type guardFlags struct {
 	issuer, upstream, listen, admin, cacheFile string
+	metadata                                   string
+	signers                                    opsStringList
 	audiences                                  audienceList
 	refresh, minRefresh                        time.Duration
 }
@@ -84,9 +105,11 @@ func runGuard(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8081", "address the proxy listens on")
 	fs.StringVar(&f.admin, "admin-listen", "127.0.0.1:9090", "address of /metrics, /healthz and /readyz (\"off\" for none)")
 	fs.StringVar(&f.cacheFile, "cache-file", "", "keep the last good keys in this file")
+	fs.StringVar(&f.metadata, "metadata", "", "take the keys from this federation metadata `URL` instead of OpenID Connect discovery")
+	fs.Var(&f.signers, "metadata-signer", metadataSignerUsage+" (with --metadata)")
 	durationFlag(fs, &f.refresh, "refresh-interval", verify.DefaultRefreshInterval, "scheduled key refresh")
-	durationFlag(fs, &f.minRefresh, "min-refresh-interval", verify.DefaultMinRefreshInterval, "least time between two key fetches (unknown-key throttle)")
-	names := []string{"issuer", "audience", "upstream", "listen", "admin-listen", "cache-file", "refresh-interval", "min-refresh-interval"}
+	durationFlag(fs, &f.minRefresh, "min-refresh-interval", verify.DefaultMinRefreshInterval, "unknown-key window: at most one fetch per window for unknown kids; floor under max-age")
+	names := []string{"issuer", "audience", "upstream", "listen", "admin-listen", "cache-file", "metadata", "refresh-interval", "min-refresh-interval"}
 	if err := applyEnv(fs, e, names...); err != nil {
 		return opsUsageError(e, c, err)
 	}
@@ -122,8 +145,13 @@ func (f *guardFlags) config(e *env) (guard.Config, error) {
 	if err != nil {
 		return guard.Config{}, fmt.Errorf("--upstream: %v", err)
 	}
+	pin, err := metadataPin(f.signers)
+	if err != nil {
+		return guard.Config{}, err
+	}
 	return guard.Config{
 		Issuer: f.issuer, Audience: f.audiences.vals, Upstream: up, CacheFile: f.cacheFile,
+		Metadata: f.metadata, MetadataSigner: pin,
 		RefreshInterval: f.refresh, MinRefreshInterval: f.minRefresh,
 		Logger: slog.New(slog.NewTextHandler(e.stderr, nil)),
 	}, nil

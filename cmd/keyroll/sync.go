@@ -23,7 +23,17 @@ JWKS (.json, .jwks), or the thumbprints of a Web.config's issuerNameRegistry
 FILE is written only when the set of keys changed ("unchanged" otherwise, exit
 0), atomically (temporary file, fsync, rename), with the previous version
 kept as FILE.bak. An empty set, an unparseable document or metadata whose
-signature does not verify is refused and nothing is written. After a change,
+signature does not verify is refused and nothing is written.
+
+Trust: the keys written are trusted only as far as their source is. With
+--metadata-signer (a thumbprint or certificate file of the provider's
+metadata signing certificate, e.g. from "keyroll thumbprints"), metadata
+that is unsigned or signed by any other key is refused and nothing is
+written. Without a pin, trust rests on https: from a source that is neither
+https nor pinned (a local file, plain http) sync refuses to change FILE
+unless --allow-unpinned. A signature by a certificate the document itself
+publishes proves nothing about who wrote it. There is no trust-on-first-use:
+pin explicitly. After a change,
 --exec runs CMD with sh -c (KEYROLL_SYNC_FILE is set), e.g. to reload the
 application; if it fails, FILE.exec-pending records it and the next run
 executes CMD again even though nothing changed. Safe to run from cron every
@@ -31,7 +41,8 @@ few minutes.
 
 Examples:
   keyroll sync --tenant contoso.onmicrosoft.com --to /etc/myapp/entra.pem --exec 'systemctl reload myapp'
-  keyroll sync --adfs adfs.contoso.com --to C:/inetpub/app/Web.config
+  keyroll sync --adfs adfs.contoso.com --to C:/inetpub/app/Web.config \
+      --metadata-signer 5A:3F:...:9C   # the AD FS token-signing thumbprint
   keyroll sync https://idp.example.com/keys --to keys.json
   keyroll sync --tenant contoso.com --to Web.config --issuer-name https://sts.windows.net/<tenant-id>/
 `,
@@ -49,6 +60,7 @@ func runSync(ctx context.Context, e *env, args []string) int {
 	issuer := fs.String("issuer-name", "", "Web.config: the issuer (authority or trustedIssuers name) whose thumbprints to replace, when it trusts several")
 	noBackup := fs.Bool("no-backup", false, "do not keep FILE.bak")
 	allowBad := fs.Bool("allow-invalid-signature", false, "sync from metadata whose signature does not verify")
+	allowUnpinned := fs.Bool("allow-unpinned", false, "change FILE from a source that is neither https nor signed by a pinned --metadata-signer (a local file, plain http)")
 	execCmd := fs.String("exec", "", "run `CMD` (sh -c) after FILE changed")
 	pos, code := parseFlags(fs, c, e, args)
 	if code >= 0 {
@@ -69,7 +81,11 @@ func runSync(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return opsFail(e, c, err)
 	}
-	res, err := keysync.Sync(p, *to, keysync.Options{Format: f, Issuer: *issuer, NoBackup: *noBackup, AllowInvalidSignature: *allowBad})
+	opt := keysync.Options{Format: f, Issuer: *issuer, NoBackup: *noBackup, AllowInvalidSignature: *allowBad}
+	if pin, _ := metadataPin(sf.signers); !*allowUnpinned {
+		opt.Untrusted = untrustedSource(src, pin)
+	}
+	res, err := keysync.Sync(p, *to, opt)
 	for _, s := range res.Skipped {
 		fmt.Fprintf(e.stderr, "keyroll sync: skipped %s\n", s)
 	}

@@ -26,12 +26,22 @@ certificate have no thumbprint: their RFC 7638 JWK thumbprint is shown.
 SOURCE is an issuer URL (OIDC discovery is followed to its jwks_uri), a JWKS
 URL, a federation metadata URL, or a local file of any of these.
 
+Metadata trust: the signature of federation metadata is checked against
+the certificates the document itself publishes unless --metadata-signer
+pins the signer (a SHA-1/SHA-256 thumbprint, or a certificate file). Such a
+self-check shows the document intact, not who wrote it: anyone can sign
+metadata that lists their own certificate, so keyroll never calls it valid
+and names the certificate that signed it. With a pin, metadata that is
+unsigned or signed by any other key is refused (exit 1) and nothing of it
+is used.
+
 Examples:
   keyroll thumbprints --tenant contoso.onmicrosoft.com
   keyroll thumbprints --adfs adfs.contoso.com --latest
   keyroll thumbprints https://accounts.google.com
   keyroll thumbprints --tenant contoso.onmicrosoft.com --latest --download ./keys
   keyroll thumbprints FederationMetadata.xml --json
+  keyroll thumbprints --adfs adfs.contoso.com --metadata-signer adfs-token-signing.cer
 `,
 		run: runThumbprints,
 	})
@@ -97,6 +107,7 @@ type opsSourceFlags struct {
 	caFile       string
 	allowHTTP    bool
 	timeout      time.Duration
+	signers      opsStringList // --metadata-signer
 }
 
 func (s *opsSourceFlags) define(fs *flag.FlagSet) {
@@ -105,6 +116,7 @@ func (s *opsSourceFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&s.authority, "authority", ops.DefaultEntraAuthority, "Entra ID authority for --tenant (sovereign clouds: https://login.microsoftonline.us, ...)")
 	fs.StringVar(&s.caFile, "ca-file", "", "PEM `FILE` of extra CA certificates to trust for https")
 	fs.BoolVar(&s.allowHTTP, "allow-http", false, "allow plain http to hosts other than localhost (anyone on the path could swap the keys)")
+	fs.Var(&s.signers, "metadata-signer", metadataSignerUsage)
 	durationFlag(fs, &s.timeout, "timeout", ops.DefaultTimeout, "time limit for each document fetched")
 }
 
@@ -142,6 +154,11 @@ func (s *opsSourceFlags) one(pos []string) (ops.Source, []string, error) {
 // loader returns the loader the flags describe.
 func (s *opsSourceFlags) loader() (*ops.Loader, error) {
 	l := &ops.Loader{Timeout: s.timeout, EntraAuthority: s.authority, AllowHTTP: s.allowHTTP}
+	pin, err := metadataPin(s.signers)
+	if err != nil {
+		return nil, err
+	}
+	l.Pin = pin
 	if s.caFile != "" {
 		data, err := ops.ReadFile(s.caFile)
 		if err != nil {

@@ -108,13 +108,22 @@ func TestThumbprintsTable(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	for _, s := range []string{
-		"Signature: valid (signed by FD482A5C6FED30B76E489D53F1C687C54EDC3AD7)",
+		"Signature: signed by FD482A5C6FED30B76E489D53F1C687C54EDC3AD7 (CN=accounts.accesscontrol.windows.net), a certificate the document itself publishes",
 		"FD482A5C6FED30B76E489D53F1C687C54EDC3AD7", "2017-01-03", "2019-01-04",
 		"CN=accounts.accesscontrol.windows.net", "RoleDescriptor/SecurityTokenServiceType", "IDPSSODescriptor",
 	} {
 		if !strings.Contains(out, s) {
 			t.Errorf("table lacks %q:\n%s", s, out)
 		}
+	}
+	if strings.Contains(out, "valid") {
+		t.Errorf("unpinned metadata called valid:\n%s", out)
+	}
+	// The real metadata, pinned by its signer's thumbprint.
+	out, _, code = opsRun(t, "thumbprints", fixtures.Path(t, "federation-metadata/entra-tenant-8b966979.xml"),
+		"--metadata-signer", "fd:48:2a:5c:6f:ed:30:b7:6e:48:9d:53:f1:c6:87:c5:4e:dc:3a:d7")
+	if code != 0 || !strings.Contains(out, "Signature: valid, signed by the pinned certificate FD482A5C6FED30B76E489D53F1C687C54EDC3AD7") {
+		t.Errorf("pinned real metadata: exit %d\n%s", code, out)
 	}
 	out, _, _ = opsRun(t, "thumbprints", fixtures.Path(t, "jwks/google-oauth2-v3-certs.json"))
 	if !strings.Contains(out, "no certificate") || !strings.Contains(out, "RFC 7638") {

@@ -30,11 +30,21 @@ generated on 2014-07-05 and promoted on 2014-07-10.
 The signing certificate is the one that signed the metadata, or the newest
 one published at least the promotion threshold ago (--signer names it).
 
+Metadata trust: the signature of federation metadata is checked against
+the certificates the document itself publishes unless --metadata-signer
+pins the signer (a SHA-1/SHA-256 thumbprint, or a certificate file). Such a
+self-check shows the document intact, not who wrote it: anyone can sign
+metadata that lists their own certificate, so keyroll never calls it valid
+and names the certificate that signed it. With a pin, metadata that is
+unsigned or signed by any other key is refused (exit 1) and nothing of it
+is used.
+
 Examples:
   keyroll timeline --adfs adfs.contoso.com
   keyroll timeline --cert token-signing.cer
   keyroll timeline --cert old.pem --generation-threshold 30d --promotion-threshold 10d
   keyroll timeline FederationMetadata.xml --at 2014-07-01 --json
+  keyroll timeline --adfs adfs.contoso.com --metadata-signer 3A38FA984E8560F19AADC9F86FE9594BB6AD049B
 `,
 		run: runTimeline,
 	})

@@ -39,10 +39,20 @@ not BROKEN. Keys without certificates (a bare JWKS) give no estimate. A
 published signing key keyroll skipped (weak, alg mismatch, shared kid) cannot
 be checked and gives at least AT RISK.
 
+Metadata trust: the signature of federation metadata is checked against
+the certificates the document itself publishes unless --metadata-signer
+pins the signer (a SHA-1/SHA-256 thumbprint, or a certificate file). Such a
+self-check shows the document intact, not who wrote it: anyone can sign
+metadata that lists their own certificate, so keyroll never calls it valid
+and names the certificate that signed it. With a pin, metadata that is
+unsigned or signed by any other key is refused (exit 3) and nothing of it
+is used.
+
 Examples:
   keyroll trust check --adfs adfs.contoso.com --trusted Web.config
   keyroll trust check --tenant contoso.onmicrosoft.com 3A38FA984E8560F19AADC9F86FE9594BB6AD049B
   keyroll trust check https://idp.example.com --trusted app-trust.pem --json
+  keyroll trust check --adfs adfs.contoso.com --metadata-signer pinned-signer.pem --trusted Web.config
 `,
 		run: runTrustCheck,
 	})

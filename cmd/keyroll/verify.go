@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keyroll/keyroll/jws"
+	"github.com/keyroll/keyroll/ops"
 	"github.com/keyroll/keyroll/verify"
 )
 
@@ -28,7 +29,11 @@ Where the keys come from (exactly one):
   --issuer URL     OpenID Connect discovery at URL/.well-known/openid-configuration;
                    the token's iss must be URL (or --issuer-claim)
   --jwks URL       a JWKS; iss is checked only with --issuer-claim
-  --metadata URL   WS-Federation/SAML metadata; iss must be its entityID (or --issuer-claim)
+  --metadata URL   WS-Federation/SAML metadata; iss must be its entityID (or --issuer-claim).
+                   With --metadata-signer THUMBPRINT|CERTFILE (repeatable), metadata
+                   that is unsigned or signed by any other key is refused; without it,
+                   a signature present must verify under the document's own
+                   certificates, which shows it intact but decides no trust (use https)
 
 Checks: the algorithm (allow-list, see --alg), the signature, iss, exp, nbf
 and iat (one minute of skew), and aud when --audience is given (without it,
@@ -41,7 +46,7 @@ Examples:
   keyroll verify --issuer https://login.example.com --audience api://orders "$TOKEN"
   pbpaste | keyroll verify --jwks https://login.example.com/.well-known/jwks.json -
   keyroll verify --metadata https://adfs.contoso.com/federationmetadata/2007-06/federationmetadata.xml \
-      --audience urn:app "$TOKEN" | jq .claims.sub
+      --metadata-signer 3A38FA984E8560F19AADC9F86FE9594BB6AD049B --audience urn:app "$TOKEN" | jq .claims.sub
   keyroll verify --issuer https://login.microsoftonline.com/common/v2.0 \
       --issuer-claim 'https://login.microsoftonline.com/{tenantid}/v2.0' --audience $APP_ID "$TOKEN"
 `,
@@ -55,8 +60,9 @@ const maxStdinToken = jws.MaxTokenSize + 4<<10
 
 type verifyFlags struct {
 	issuer, jwks, metadata, issClaim, algs string
-	audiences                              opsStringList
+	audiences, signers                     opsStringList
 	timeout                                time.Duration
+	pin                                    ops.Pin
 }
 
 func runVerify(ctx context.Context, e *env, args []string) int {
@@ -66,6 +72,7 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&f.issuer, "issuer", "", "issuer `URL`: keys from its OpenID Connect discovery document")
 	fs.StringVar(&f.jwks, "jwks", "", "JWKS `URL`")
 	fs.StringVar(&f.metadata, "metadata", "", "federation metadata `URL`")
+	fs.Var(&f.signers, "metadata-signer", metadataSignerUsage+" (with --metadata)")
 	fs.Var(&f.audiences, "audience", "accepted aud value; repeatable (without it aud is not checked)")
 	fs.StringVar(&f.issClaim, "issuer-claim", "", "the iss the token must carry, if not the issuer URL or metadata entityID ({tenantid} allowed)")
 	fs.StringVar(&f.algs, "alg", strings.Join(verify.DefaultAlgorithms(), ","), "comma-separated algorithm allow-list")
@@ -112,8 +119,12 @@ func (f *verifyFlags) check(pos []string) error {
 		return errors.New("give exactly one token, or - to read it from standard input")
 	case f.timeout <= 0:
 		return errors.New("--timeout must be positive")
+	case len(f.signers) > 0 && f.metadata == "":
+		return errors.New("--metadata-signer pins the signer of federation metadata: use it with --metadata")
 	}
-	return nil
+	pin, err := metadataPin(f.signers)
+	f.pin = pin
+	return err
 }
 
 var errEmptyToken = errors.New("the token is empty")
@@ -183,7 +194,7 @@ func (f *verifyFlags) source() verify.Source {
 	case f.jwks != "":
 		return verify.JWKSURL(f.jwks)
 	}
-	return verify.FederationMetadata(f.metadata)
+	return verify.FederationMetadataSignedBy(f.metadata, f.pin)
 }
 
 func splitList(s string) []string {

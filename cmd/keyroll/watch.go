@@ -41,9 +41,20 @@ retried by the next run. --once checks once (for cron; exit 1 if a provider
 could not be fetched); otherwise keyroll checks every --interval and serves
 Prometheus metrics on --metrics-listen.
 
+Metadata trust: the signature of federation metadata is checked against
+the certificates the document itself publishes unless --metadata-signer
+pins the signer (a SHA-1/SHA-256 thumbprint, or a certificate file). Such a
+self-check shows the document intact, not who wrote it: anyone can sign
+metadata that lists their own certificate, so keyroll never calls it valid
+and names the certificate that signed it. With a pin, metadata that is
+unsigned or signed by any other key is refused and reported as a failed fetch; nothing
+of it is used or recorded. The pin applies to every source, which must all
+be metadata. There is no trust-on-first-use: pin explicitly.
+
 Examples:
   keyroll watch --once --tenant contoso.onmicrosoft.com --adfs adfs.contoso.com --state /var/lib/keyroll/watch.json
   keyroll watch --interval 1h --webhook https://hooks.example.com/keyroll --metrics-listen :9464 https://accounts.google.com
+  keyroll watch --once --adfs adfs.contoso.com --metadata-signer 3A38FA984E8560F19AADC9F86FE9594BB6AD049B
 `,
 		run: runWatch,
 	})

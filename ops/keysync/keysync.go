@@ -47,6 +47,10 @@ var (
 	// the others would drop a key the provider may sign with, so nothing
 	// was written.
 	ErrSkippedKeys = errors.New("refusing to sync: the provider publishes signing keys keyroll cannot read, and writing the others would drop them")
+	// ErrUntrustedSource: the keys come from a source that is neither
+	// fetched over https nor signed by a pinned metadata signer, and would
+	// change the file; nothing was written.
+	ErrUntrustedSource = errors.New("refusing to change the trusted keys from a source that is neither https nor signed by a pinned metadata signer")
 	// ErrNotOurFormat: the target exists but is not a file of the format.
 	ErrNotOurFormat = errors.New("the target file exists but is not of the format being written; refusing to overwrite it")
 )
@@ -82,6 +86,10 @@ type Options struct {
 	NoBackup bool
 	// AllowInvalidSignature syncs from metadata whose signature does not verify.
 	AllowInvalidSignature bool
+	// Untrusted, when not empty, says why nothing vouches for the source
+	// (neither https nor a pinned metadata signer). Sync then writes
+	// nothing that would change the file, failing with ErrUntrustedSource.
+	Untrusted string
 	// Write replaces a file atomically; nil means atomicfile.Write.
 	Write func(path string, data []byte, perm fs.FileMode) error
 }
@@ -122,6 +130,11 @@ func Sync(p *ops.Published, path string, opt Options) (Result, error) {
 	out, err := render(opt, keys, old, exists, &res)
 	if err != nil || !res.Changed {
 		return res, err
+	}
+	if opt.Untrusted != "" {
+		res.Changed = false
+		return res, fmt.Errorf("%w (%s); it would add %s and remove %s", ErrUntrustedSource, opt.Untrusted,
+			listOrNone(res.Added), listOrNone(res.Removed))
 	}
 	write := opt.Write
 	if write == nil {
@@ -244,4 +257,11 @@ func Hook(ctx context.Context, command, path string, changed bool, stdout, stder
 		}
 	}
 	return true, nil
+}
+
+func listOrNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
 }

@@ -65,6 +65,16 @@ func JWKS(t testing.TB, certs ...Signing) []byte {
 // Metadata publishes certs as federation metadata signed by signer.
 func Metadata(t testing.TB, entityID string, signer Signing, certs ...Signing) []byte {
 	t.Helper()
+	signed, err := fedmeta.Sign(Unsigned(t, entityID, certs...), signer.Key, signer.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signed
+}
+
+// Unsigned publishes certs as federation metadata without a signature.
+func Unsigned(t testing.TB, entityID string, certs ...Signing) []byte {
+	t.Helper()
 	cfg := fedmeta.Config{EntityID: entityID, PassiveURL: entityID + "wsfed"}
 	for _, c := range certs {
 		cfg.Certs = append(cfg.Certs, c.Cert)
@@ -73,9 +83,5 @@ func Metadata(t testing.TB, entityID string, signer Signing, certs ...Signing) [
 	if err != nil {
 		t.Fatal(err)
 	}
-	signed, err := fedmeta.Sign(doc, signer.Key, signer.Cert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return signed
+	return doc
 }

@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -30,6 +31,9 @@ const (
 // keys without reporting them as added.
 func Observe(ps *Provider, provider string, pub *ops.Published, fetchErr error, now time.Time, cfg Config) []Event {
 	ps.LastAttempt = now
+	if errors.Is(fetchErr, ops.ErrPinnedSignerMismatch) {
+		return refused(ps, provider, fetchErr, now)
+	}
 	if fetchErr != nil {
 		return failed(ps, provider, fetchErr, now, cfg)
 	}
@@ -46,6 +50,19 @@ func Observe(ps *Provider, provider string, pub *ops.Published, fetchErr error, 
 	events = append(events, signature(ps, pub, provider, now)...)
 	ps.Keys, ps.Seen = cur, true
 	return events
+}
+
+// refused reports metadata that a pinned signer did not sign: at once
+// (it is an attack or a rollover of the metadata signer, not an outage),
+// once until it is signed again; the keys seen are kept unchanged.
+func refused(ps *Provider, provider string, err error, now time.Time) []Event {
+	ps.LastError = err.Error()
+	prev := ps.Signature
+	ps.Signature = "invalid"
+	if prev == "invalid" {
+		return nil
+	}
+	return []Event{newEvent(now, provider, SignatureInvalid, nil, "metadata refused: "+err.Error())}
 }
 
 func failed(ps *Provider, provider string, err error, now time.Time, cfg Config) []Event {

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/keyroll/keyroll/ops"
+)
+
+// metadataSignerUsage is the help of every --metadata-signer flag.
+const metadataSignerUsage = "pin the metadata signer: SHA-1/SHA-256 `THUMBPRINT` of a certificate the metadata publishes, " +
+	"or CERTFILE (PEM, DER or .cer); repeatable. Metadata that is unsigned or signed by any other key is refused"
+
+// metadataPin turns --metadata-signer values into a pin (zero for none).
+func metadataPin(specs []string) (ops.Pin, error) {
+	var pin ops.Pin
+	for _, s := range specs {
+		if err := ops.AddPinSpec(&pin, s, ops.ReadFile); err != nil {
+			return ops.Pin{}, err
+		}
+	}
+	return pin, nil
+}
+
+// untrustedSource says why nothing vouches for src's keys when no signer
+// is pinned: "" for https sources (trust rests on TLS), else the reason.
+func untrustedSource(src ops.Source, pin ops.Pin) string {
+	switch {
+	case !pin.IsZero(), src.Tenant != "", src.ADFS != "":
+		return ""
+	case hasPrefixFold(src.Location, "https://"):
+		return ""
+	case hasPrefixFold(src.Location, "http://"):
+		return src.Location + " is plain http and no metadata signer is pinned"
+	}
+	return src.Location + " is a local file and no metadata signer is pinned"
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
