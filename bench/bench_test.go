@@ -72,3 +72,31 @@ func BenchmarkPaired(b *testing.B) {
 		}
 	}
 }
+
+// TestSAMLImplementationsVerify: every SAML implementation accepts the
+// signed response and refuses it tampered (NewSAMLSuite checks it).
+func TestSAMLImplementationsVerify(t *testing.T) {
+	s, err := NewSAMLSuite()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.ready) != len(s.Impls) {
+		t.Fatalf("%d of %d implementations ready", len(s.ready), len(s.Impls))
+	}
+}
+
+// BenchmarkSAML runs every SAML implementation on the same response:
+//
+//	go test -run '^$' -bench SAML -benchmem
+func BenchmarkSAML(b *testing.B) {
+	s, err := NewSAMLSuite()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, im := range s.Impls {
+		b.Run(im.Name, s.Benchmark(im.Name))
+		if im.Name != Floor {
+			b.Run(im.Name+"/paired", s.Paired(im.Name))
+		}
+	}
+}

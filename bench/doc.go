@@ -13,6 +13,11 @@
 //   - jwx: github.com/lestrrat-go/jwx/v3 with a jwk.Cache;
 //   - go-oidc: github.com/coreos/go-oidc/v3 RemoteKeySet and IDTokenVerifier.
 //
+// SAML 2.0 response validation is compared too ([SAMLSuite]): keyroll's
+// [verify.SAMLVerifier], github.com/crewjam/saml and
+// github.com/russellhaering/gosaml2 on one signed response, against the raw
+// RSA check of its SignedInfo.
+//
 // Every implementation fetches the same JWKS from an httptest server once,
 // then verifies from its cache; before any timing, each must accept the
 // token and reject tampered copies of it. RS256, ES256 and EdDSA, serially

@@ -45,7 +45,7 @@ func Sign(key crypto.Signer, h Header, payload []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !stdlibKey(key) && a.verify(pub, input, sig) != nil {
+	if !stdlibKey(key) && a.verify(pub, input, nil, sig) != nil {
 		return "", fail(ErrSigner, "signature does not verify with the signer's public key")
 	}
 	token := input + "." + base64.RawURLEncoding.EncodeToString(sig)

@@ -30,21 +30,38 @@ func VerifySignature(alg string, pub crypto.PublicKey, signingInput string, sig 
 	if err := a.checkKey(pub); err != nil {
 		return err
 	}
-	return a.verify(pub, signingInput, sig)
+	return a.verify(pub, signingInput, nil, sig)
 }
 
-// verify checks sig; pub has passed checkKey.
-func (a *algorithm) verify(pub crypto.PublicKey, signingInput string, sig []byte) error {
+// VerifySignatureSHA256 is [VerifySignature] for a caller that already
+// holds sum, the SHA-256 of signingInput (for instance because it hashed
+// the whole token on the way): RS256, PS256 and ES256 use it instead of
+// hashing again; the other algorithms ignore it. A wrong sum only makes a
+// valid signature fail.
+func VerifySignatureSHA256(alg string, pub crypto.PublicKey, signingInput string, sum *[32]byte, sig []byte) error {
+	a, err := resolveAlg(alg)
+	if err != nil {
+		return err
+	}
+	if err := a.checkKey(pub); err != nil {
+		return err
+	}
+	return a.verify(pub, signingInput, sum, sig)
+}
+
+// verify checks sig; pub has passed checkKey. pre, if not nil, is the
+// SHA-256 of signingInput.
+func (a *algorithm) verify(pub crypto.PublicKey, signingInput string, pre *[32]byte, sig []byte) error {
 	var ok bool
 	switch a.fam {
 	case famPKCS1:
-		d := digest(a.hash, signingInput)
+		d := digestOf(a.hash, signingInput, pre)
 		ok = rsa.VerifyPKCS1v15(pub.(*rsa.PublicKey), a.hash, d.bytes(a.hash), sig) == nil
 	case famPSS:
-		d := digest(a.hash, signingInput)
+		d := digestOf(a.hash, signingInput, pre)
 		ok = rsa.VerifyPSS(pub.(*rsa.PublicKey), a.hash, d.bytes(a.hash), sig, pssOptions) == nil
 	case famECDSA:
-		return a.verifyECDSA(pub.(*ecdsa.PublicKey), signingInput, sig)
+		return a.verifyECDSA(pub.(*ecdsa.PublicKey), signingInput, pre, sig)
 	default:
 		if len(sig) != ed25519.SignatureSize {
 			return badLength(a, len(sig))
@@ -62,7 +79,7 @@ var (
 	errMismatch = fail(ErrInvalidSignature, "signature does not match")
 )
 
-func (a *algorithm) verifyECDSA(pub *ecdsa.PublicKey, signingInput string, sig []byte) error {
+func (a *algorithm) verifyECDSA(pub *ecdsa.PublicKey, signingInput string, pre *[32]byte, sig []byte) error {
 	if len(sig) != 2*a.size {
 		return badLength(a, len(sig))
 	}
@@ -71,7 +88,7 @@ func (a *algorithm) verifyECDSA(pub *ecdsa.PublicKey, signingInput string, sig [
 		return fail(ErrInvalidSignature, "r or s is zero or not below the group order")
 	}
 	var der [2*(3+67) + 3]byte // SEQUENCE of two INTEGERs of at most 67 bytes
-	d := digest(a.hash, signingInput)
+	d := digestOf(a.hash, signingInput, pre)
 	if !ecdsa.VerifyASN1(pub, d.bytes(a.hash), appendDER(der[:0], r, s)) {
 		return errMismatch
 	}
@@ -106,6 +123,16 @@ func (a *algorithm) inRange(v []byte) bool {
 type hashed [64]byte
 
 func (h *hashed) bytes(hash crypto.Hash) []byte { return h[:hash.Size()] }
+
+// digestOf is digest, taking pre (the SHA-256 of s) when hash is SHA-256
+// and pre is given.
+func digestOf(hash crypto.Hash, s string, pre *[32]byte) (d hashed) {
+	if pre != nil && hash == crypto.SHA256 {
+		copy(d[:], pre[:])
+		return d
+	}
+	return digest(hash, s)
+}
 
 // digest hashes s with one of SHA-256, SHA-384, SHA-512.
 func digest(hash crypto.Hash, s string) (d hashed) {

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"crypto/sha256"
 	"math/big"
 	"testing"
 
@@ -145,4 +146,26 @@ func addN(r, n []byte) *big.Int {
 func bytesOf(v *big.Int) []byte {
 	b := v.Bytes()
 	return b[len(b)-32:]
+}
+
+// VerifySignatureSHA256 uses the caller's SHA-256 of the signing input for
+// RS256, PS256 and ES256, so a wrong one fails; other algorithms hash
+// themselves and ignore it.
+func TestVerifySignatureSHA256(t *testing.T) {
+	var wrong [32]byte
+	for _, alg := range []string{"RS256", "PS256", "ES256", "RS384", "ES384", "EdDSA"} {
+		input, sig := signed(t, alg)
+		pub := getKeys(t).signerFor(alg).Public()
+		right := sha256.Sum256([]byte(input))
+		if err := jws.VerifySignatureSHA256(alg, pub, input, &right, sig); err != nil {
+			t.Errorf("%s with the right sum: %v", alg, err)
+		}
+		if err := jws.VerifySignatureSHA256(alg, pub, input, nil, sig); err != nil {
+			t.Errorf("%s without a sum: %v", alg, err)
+		}
+		err := jws.VerifySignatureSHA256(alg, pub, input, &wrong, sig)
+		if usesSHA256 := alg == "RS256" || alg == "PS256" || alg == "ES256"; usesSHA256 != (err != nil) {
+			t.Errorf("%s with a wrong sum: %v", alg, err)
+		}
+	}
 }

@@ -74,6 +74,21 @@
 // or one of the Err sentinels, with the jws reason wrapped where there is
 // one; [ResultOf] classifies them.
 //
+// # Repeated tokens
+//
+// A token verified before is answered from a bounded cache keyed by its
+// SHA-256 ([WithRepeatCache]): its key must still be in the set and its
+// times are checked again on every call.
+//
+// # SAML 2.0 and WS-Federation
+//
+// [NewSAML] validates SAML 2.0 Responses and WS-Federation tokens carrying
+// a SAML 2.0 assertion with the certificates of the same [Cache], strictly
+// against signature wrapping: exactly one assertion, no duplicate ID, a
+// signature that references exactly its enveloping element, allow-listed
+// algorithms, and every field read from the subtree the XML-DSig validator
+// returns. [SAMLVerifier.ACS] is an assertion consumer service handler.
+//
 // # Several issuers
 //
 // Each [Verifier] has its own cache (or shares one with verifiers of the

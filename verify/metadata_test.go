@@ -26,7 +26,7 @@ type metadataServer struct {
 	srv  *httptest.Server
 }
 
-func newMetadataServer(t *testing.T, body []byte) *metadataServer {
+func newMetadataServer(t testing.TB, body []byte) *metadataServer {
 	m := &metadataServer{body: body}
 	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.mu.Lock()
@@ -46,7 +46,7 @@ func (m *metadataServer) set(body []byte) {
 
 // metadataDoc builds metadata publishing keys' certificates, signed by
 // signer unless it is nil.
-func metadataDoc(t *testing.T, signer *testKey, cfg fedmeta.Config, keys ...testKey) []byte {
+func metadataDoc(t testing.TB, signer *testKey, cfg fedmeta.Config, keys ...testKey) []byte {
 	t.Helper()
 	cfg.EntityID, cfg.ID = "https://issuer.example/", "_root"
 	for _, k := range keys {

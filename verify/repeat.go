@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/sha256"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -103,6 +104,23 @@ func newRepeatCache(n int) *repeatCache {
 
 func tokenSum(token string) [32]byte {
 	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
+}
+
+// tokenSums returns the SHA-256 of the whole token and, on the way, of its
+// signing input (everything before the last '.'), which RS256, PS256 and
+// ES256 verification would otherwise hash again; hasInput is false for a
+// token without a '.'.
+func tokenSums(token string) (whole, input [32]byte, hasInput bool) {
+	i := strings.LastIndexByte(token, '.')
+	if i < 0 {
+		return tokenSum(token), input, false
+	}
+	h := sha256.New()
+	h.Write(unsafe.Slice(unsafe.StringData(token), i))
+	h.Sum(input[:0])
+	h.Write(unsafe.Slice(unsafe.StringData(token[i:]), len(token)-i))
+	h.Sum(whole[:0])
+	return whole, input, true
 }
 
 // lookup returns the claims of a token verified before, copied, and

@@ -45,8 +45,8 @@ const maxMissRefreshes = 3
 // refreshing on a miss (see [Cache.refreshOnMiss]) unless ks is fresh:
 // fetched for this very token.
 // It returns the key and the set it was found in.
-func (v *Verifier) signedBy(ctx context.Context, ks *KeySet, fresh bool, tok *jws.Token, fam family, now time.Time) (*keyEntry, *KeySet, error) {
-	e, err := v.trySet(ks, tok, fam)
+func (v *Verifier) signedBy(ctx context.Context, ks *KeySet, fresh bool, tok *jws.Token, sum *[32]byte, fam family, now time.Time) (*keyEntry, *KeySet, error) {
+	e, err := v.trySet(ks, tok, sum, fam)
 	var out missOutcome
 	for range maxMissRefreshes {
 		if fresh {
@@ -58,7 +58,7 @@ func (v *Verifier) signedBy(ctx context.Context, ks *KeySet, fresh bool, tok *jw
 		out = v.cache.refreshOnMiss(ctx, ks, now)
 		if out.ks != nil && out.ks != ks {
 			ks = out.ks
-			e, err = v.trySet(ks, tok, fam)
+			e, err = v.trySet(ks, tok, sum, fam)
 		}
 		if out.final {
 			break
@@ -72,7 +72,7 @@ func (v *Verifier) signedBy(ctx context.Context, ks *KeySet, fresh bool, tok *jw
 
 // trySet selects candidate keys by kid, x5t or x5t#S256 (or, when the
 // token names none, every key of the alg's type) and tries them.
-func (v *Verifier) trySet(ks *KeySet, tok *jws.Token, fam family) (*keyEntry, error) {
+func (v *Verifier) trySet(ks *KeySet, tok *jws.Token, sum *[32]byte, fam family) (*keyEntry, error) {
 	h := &tok.Header
 	var ids []int32
 	var name, val string
@@ -93,18 +93,18 @@ func (v *Verifier) trySet(ks *KeySet, tok *jws.Token, fam family) (*keyEntry, er
 		name, val = "x5t#S256", h.X5tS256
 		ids = ks.byS256[h.X5tS256]
 	default:
-		return v.tryAnonymous(ks, tok, fam)
+		return v.tryAnonymous(ks, tok, sum, fam)
 	}
 	if ids == nil {
 		return nil, &missError{key: name + " " + clip(val)}
 	}
-	return v.tryKeys(ks, ids, tok, fam)
+	return v.tryKeys(ks, ids, tok, sum, fam)
 }
 
 // tryAnonymous tries a token without kid/x5t against every usable key of
 // its type, up to the configured bound. A failure counts as a miss: a
 // refresh may bring the key that signed it.
-func (v *Verifier) tryAnonymous(ks *KeySet, tok *jws.Token, fam family) (*keyEntry, error) {
+func (v *Verifier) tryAnonymous(ks *KeySet, tok *jws.Token, sum *[32]byte, fam family) (*keyEntry, error) {
 	ids := ks.byFamily[fam]
 	switch {
 	case len(ids) == 0:
@@ -112,7 +112,7 @@ func (v *Verifier) tryAnonymous(ks *KeySet, tok *jws.Token, fam family) (*keyEnt
 	case len(ids) > v.tries:
 		return nil, fmt.Errorf("%w: %d %s keys, at most %d are tried", ErrAmbiguousKey, len(ids), familyNames[fam], v.tries)
 	}
-	e, err := v.tryKeys(ks, ids, tok, fam)
+	e, err := v.tryKeys(ks, ids, tok, sum, fam)
 	if errors.Is(err, ErrBadSignature) {
 		return nil, &missError{err: err}
 	}
@@ -121,7 +121,7 @@ func (v *Verifier) tryAnonymous(ks *KeySet, tok *jws.Token, fam family) (*keyEnt
 
 // tryKeys returns the first candidate that fits the token and verifies
 // its signature. A bad signature outranks a misfit in the error.
-func (v *Verifier) tryKeys(ks *KeySet, ids []int32, tok *jws.Token, fam family) (*keyEntry, error) {
+func (v *Verifier) tryKeys(ks *KeySet, ids []int32, tok *jws.Token, sum *[32]byte, fam family) (*keyEntry, error) {
 	var firstErr error
 	for _, id := range ids {
 		e := &ks.entries[id]
@@ -131,7 +131,7 @@ func (v *Verifier) tryKeys(ks *KeySet, ids []int32, tok *jws.Token, fam family) 
 			}
 			continue
 		}
-		err := jws.VerifySignature(tok.Header.Alg, e.key.Public, tok.SigningInput, tok.Signature)
+		err := jws.VerifySignatureSHA256(tok.Header.Alg, e.key.Public, tok.SigningInput, sum, tok.Signature)
 		if err == nil {
 			return e, nil
 		}

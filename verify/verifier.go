@@ -90,9 +90,13 @@ func (v *Verifier) Cache() *Cache { return v.cache }
 // before is answered from the repeat-token cache ([WithRepeatCache]) with
 // its key still checked to be in the set and its times re-checked.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
-	var sum [32]byte
+	var sum, input [32]byte
+	var pre *[32]byte // SHA-256 of the signing input, when computed
 	if v.repeat != nil {
-		sum = tokenSum(token)
+		var ok bool
+		if sum, input, ok = tokenSums(token); ok {
+			pre = &input
+		}
 		if c, hit, err := v.lookup(ctx, &sum, v.clk.Now()); hit {
 			v.record(err)
 			return c, err
@@ -104,7 +108,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 		v.record(err)
 		return nil, err
 	}
-	c, e, ks, err := v.verifyToken(ctx, tok, nil)
+	c, e, ks, err := v.verifyToken(ctx, tok, nil, pre)
 	v.record(err)
 	if err == nil && v.repeat != nil {
 		v.repeat.remember(&sum, c, e, ks, len(token))
@@ -129,13 +133,14 @@ func (v *Verifier) Count(r Result) uint64 {
 // verifyParsed verifies a parsed token; pre holds claims a Registry
 // already scanned (unverified) to route the token, or nil.
 func (v *Verifier) verifyParsed(ctx context.Context, tok *jws.Token, pre *Claims) (*Claims, error) {
-	c, _, _, err := v.verifyToken(ctx, tok, pre)
+	c, _, _, err := v.verifyToken(ctx, tok, pre, nil)
 	return c, err
 }
 
 // verifyToken is verifyParsed that also returns the key that verified the
-// signature and the set it came from.
-func (v *Verifier) verifyToken(ctx context.Context, tok *jws.Token, pre *Claims) (*Claims, *keyEntry, *KeySet, error) {
+// signature and the set it came from; sum, if not nil, is the SHA-256 of
+// tok's signing input.
+func (v *Verifier) verifyToken(ctx context.Context, tok *jws.Token, pre *Claims, sum *[32]byte) (*Claims, *keyEntry, *KeySet, error) {
 	fam, err := v.allowed(tok.Header.Alg)
 	if err != nil {
 		return nil, nil, nil, err
@@ -145,7 +150,7 @@ func (v *Verifier) verifyToken(ctx context.Context, tok *jws.Token, pre *Claims)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	e, ks, err := v.signedBy(ctx, ks, fresh, tok, fam, now)
+	e, ks, err := v.signedBy(ctx, ks, fresh, tok, sum, fam, now)
 	if err != nil {
 		return nil, nil, nil, err
 	}

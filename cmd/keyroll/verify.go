@@ -19,6 +19,7 @@ func init() {
 		name:    "verify",
 		summary: "verify a token against an issuer's published keys and print its claims",
 		usage: `Usage: keyroll verify --issuer URL | --jwks URL | --metadata URL [--audience A]... [--issuer-claim I] TOKEN|-
+       keyroll verify --saml --metadata URL --audience A [--recipient URL] [--in-response-to ID] FILE|-
 
 Verifies a JWS compact token (a JWT) with the keys its issuer publishes, as a
 relying party would, and prints the verified header and claims as JSON.
@@ -39,6 +40,15 @@ Checks: the algorithm (allow-list, see --alg), the signature, iss, exp, nbf
 and iat (one minute of skew), and aud when --audience is given (without it,
 aud is not checked, and a warning says so).
 
+With --saml the input is a SAML 2.0 Response or a WS-Federation wresult
+(RequestSecurityTokenResponse) carrying a SAML 2.0 assertion, as XML or
+base64 (a file, or - for standard input), verified against the signing
+certificates of --metadata: exactly one assertion, signed (or in a signed
+Response) with RSA-SHA256/384/512 by a published certificate, Issuer the
+entityID (or --issuer-claim), an --audience in every AudienceRestriction,
+the time conditions, and with --recipient / --in-response-to those too.
+It prints the assertion as JSON.
+
 Exit status: 0 valid, 1 rejected (the reason is printed) or keys unavailable,
 2 usage error.
 
@@ -47,6 +57,8 @@ Examples:
   pbpaste | keyroll verify --jwks https://login.example.com/.well-known/jwks.json -
   keyroll verify --metadata https://adfs.contoso.com/federationmetadata/2007-06/federationmetadata.xml \
       --metadata-signer 3A38FA984E8560F19AADC9F86FE9594BB6AD049B --audience urn:app "$TOKEN" | jq .claims.sub
+  keyroll verify --saml --metadata https://adfs.contoso.com/federationmetadata/2007-06/federationmetadata.xml \
+      --audience urn:app --recipient https://app.example.com/acs response.xml
   keyroll verify --issuer https://login.microsoftonline.com/common/v2.0 \
       --issuer-claim 'https://login.microsoftonline.com/{tenantid}/v2.0' --audience $APP_ID "$TOKEN"
 `,
@@ -63,6 +75,8 @@ type verifyFlags struct {
 	audiences, signers                     opsStringList
 	timeout                                time.Duration
 	pin                                    ops.Pin
+	saml                                   bool
+	recipient, inResponseTo                string
 }
 
 func runVerify(ctx context.Context, e *env, args []string) int {
@@ -77,12 +91,18 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&f.issClaim, "issuer-claim", "", "the iss the token must carry, if not the issuer URL or metadata entityID ({tenantid} allowed)")
 	fs.StringVar(&f.algs, "alg", strings.Join(verify.DefaultAlgorithms(), ","), "comma-separated algorithm allow-list")
 	durationFlag(fs, &f.timeout, "timeout", verify.DefaultFetchTimeout, "how long fetching the keys may take")
+	fs.BoolVar(&f.saml, "saml", false, "verify a SAML 2.0 Response or WS-Federation wresult (XML or base64) instead of a JWT; needs --metadata and --audience")
+	fs.StringVar(&f.recipient, "recipient", "", "with --saml: the assertion consumer `URL` the response must be addressed to")
+	fs.StringVar(&f.inResponseTo, "in-response-to", "", "with --saml: the AuthnRequest `ID` the response must answer (default: unsolicited only)")
 	pos, code := parseFlags(fs, c, e, args)
 	if code >= 0 {
 		return code
 	}
 	if err := f.check(pos); err != nil {
 		return opsUsageError(e, c, err)
+	}
+	if f.saml {
+		return f.runSAML(ctx, e, c, pos[0])
 	}
 	tok, err := readToken(e, pos[0])
 	if errors.Is(err, errEmptyToken) {
@@ -121,6 +141,10 @@ func (f *verifyFlags) check(pos []string) error {
 		return errors.New("--timeout must be positive")
 	case len(f.signers) > 0 && f.metadata == "":
 		return errors.New("--metadata-signer pins the signer of federation metadata: use it with --metadata")
+	case f.saml && (f.metadata == "" || len(f.audiences) == 0):
+		return errors.New("--saml needs --metadata and --audience (this service's entity ID)")
+	case !f.saml && (f.recipient != "" || f.inResponseTo != ""):
+		return errors.New("--recipient and --in-response-to apply to --saml")
 	}
 	pin, err := metadataPin(f.signers)
 	f.pin = pin

@@ -3,7 +3,7 @@
 // bare standard-library signature check (the floor) and, for parallel
 // runs, the speedup over serial, for RS256, ES256 and EdDSA.
 //
-//	cd bench && go run ./cmd/report [-rounds 3] [-benchtime 1s] [-alg RS256,ES256,EdDSA]
+//	cd bench && go run ./cmd/report [-rounds 3] [-benchtime 1s] [-alg RS256,ES256,EdDSA] [-saml=false]
 //
 // Each benchmark runs -rounds times, the implementations of one algorithm
 // and mode back to back in each round; ns/op is the best round. The ratio
@@ -70,8 +70,21 @@ func run(rounds int, benchtime time.Duration, algs []string, quiet bool) error {
 	fmt.Println("PAR. SPEEDUP: serial ÷ parallel wall-clock ns/op (b.RunParallel, GOMAXPROCS goroutines); the")
 	fmt.Println("  floor's shows what the machine allowed, as other processes take cores on a shared machine.")
 	printFetches(s)
-	return nil
+	if !*samlFlag {
+		return nil
+	}
+	ss, err := bench.NewSAMLSuite()
+	if err != nil {
+		return err
+	}
+	fmt.Println("\nSAML 2.0 Response (assertion signed, RSA-SHA256), same response and certificate for each;")
+	fmt.Println("floor: SHA-256 of the canonical SignedInfo + rsa.VerifyPKCS1v15. keyroll's replay cache is off")
+	fmt.Println("(the same response is sent again and again; the peers keep none).")
+	fmt.Println()
+	return bench.WriteTable(os.Stdout, ss.Run(rounds, progress))
 }
+
+var samlFlag = flag.Bool("saml", true, "also compare SAML response validation (keyroll, crewjam/saml, gosaml2)")
 
 // printFetches shows how often each peer fetched each key set: once to
 // start, plus whatever the tampered tokens of the checks caused.
