@@ -74,7 +74,11 @@ func (h *Handler) keysPage(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	for _, e := range forecast {
-		d.Schedule = append(d.Schedule, dated{Time: e.Time, Forecast: true, Key: e.KID, Change: transition(e), Actor: "policy", Reason: e.Reason})
+		key := e.KID // a key the policy will make has no thumbprint yet
+		if e.Thumbprint != "" {
+			key = abbrev(e.Thumbprint)
+		}
+		d.Schedule = append(d.Schedule, dated{Time: e.Time, Forecast: true, Key: key, Change: transition(e), Actor: "policy", Reason: e.Reason})
 	}
 	h.render(w, http.StatusOK, "keys.html", view{Title: "Keys", Nav: "keys", Admin: s.admin, CSRF: s.csrf,
 		Notice: keysMessages[r.URL.Query().Get("done")], Data: d})
