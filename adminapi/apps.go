@@ -156,3 +156,26 @@ func (e *TokenError) Error() string {
 	}
 	return e.Code + ": " + e.Description
 }
+
+// AdminInfo is a console administrator as the admin API shows it; never
+// the password.
+type AdminInfo struct {
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// CreateAdminRequest makes a console administrator. An empty Password
+// asks the issuer to generate one, returned once in CreatedAdmin.
+type CreateAdminRequest struct {
+	Name     string `json:"name"`
+	Password string `json:"password,omitempty"`
+}
+
+// String hides the password from logs and error messages.
+func (r CreateAdminRequest) String() string { return fmt.Sprintf("{name %q}", r.Name) }
+
+// CreatedAdmin is the answer to CreateAdminRequest.
+type CreatedAdmin struct {
+	Admin    AdminInfo `json:"admin"`
+	Password string    `json:"password,omitempty"` // only when the issuer generated it
+}

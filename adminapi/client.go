@@ -213,6 +213,27 @@ func (c *Client) DeleteUser(ctx context.Context, username string) error {
 	return c.do(ctx, http.MethodDelete, "/admin/users/"+url.PathEscape(username), nil, nil)
 }
 
+// Admins lists the console administrators.
+func (c *Client) Admins(ctx context.Context) ([]AdminInfo, error) {
+	var out []AdminInfo
+	return out, c.do(ctx, http.MethodGet, "/admin/admins", nil, &out)
+}
+
+// CreateAdmin makes a console administrator; an empty password asks the
+// issuer to generate one, returned once in the answer.
+func (c *Client) CreateAdmin(ctx context.Context, name, password string) (*CreatedAdmin, error) {
+	var out CreatedAdmin
+	if err := c.do(ctx, http.MethodPost, "/admin/admins", CreateAdminRequest{Name: name, Password: password}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DeleteAdmin removes a console administrator and ends their sessions.
+func (c *Client) DeleteAdmin(ctx context.Context, name string) error {
+	return c.do(ctx, http.MethodDelete, "/admin/admins/"+url.PathEscape(name), nil, nil)
+}
+
 // AppToken has the issuer sign an access token for an application, as
 // client_credentials would, without its secret (admin API; for tests).
 func (c *Client) AppToken(ctx context.Context, app string) (*TokenResponse, error) {

@@ -1,7 +1,7 @@
 // Package store is the contract for keyroll's durable state: signing keys
 // (public records plus encrypted private keys), the audit log, a few named
-// settings, and the OAuth side: applications, test users and pending
-// authorization codes. Backends live in subpackages (sqlite, postgres) and all
+// settings, the OAuth side (applications, test users and pending
+// authorization codes) and the web console's administrators and sessions. Backends live in subpackages (sqlite, postgres) and all
 // pass the conformance suite in storetest.
 //
 // Every change goes through [Store.Update], which runs the caller's function
@@ -70,6 +70,7 @@ type Store interface {
 	UserStore
 	CodeStore
 	ReplayStore
+	ConsoleStore
 }
 
 // ReplayStore remembers single-use message ids (SAML AuthnRequest IDs) for

@@ -66,10 +66,14 @@ func runEvents(ctx context.Context, e *env, args []string) int {
 }
 
 // change describes an event's transition: "next→primary", "new→next", or
-// "app NAME" for an application event.
+// "app NAME" for an application event, "-" for a notice (a console
+// sign-in, an administrator made).
 func change(x adminapi.EventInfo) string {
 	if x.App != "" {
 		return "app " + x.App
+	}
+	if x.To == "" {
+		return "-"
 	}
 	from := x.From
 	if from == "" {

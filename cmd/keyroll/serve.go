@@ -15,6 +15,7 @@ import (
 
 	"github.com/keyroll/keyroll/clock"
 	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/issuer/console"
 	"github.com/keyroll/keyroll/issuer/oidc"
 	"github.com/keyroll/keyroll/issuer/samlidp"
 	issuerhttp "github.com/keyroll/keyroll/issuer/server"
@@ -40,6 +41,7 @@ policy below, and publishes them before they sign:
   /oauth2/authorize, /oauth2/token, /oauth2/userinfo   OAuth 2.0 / OIDC for registered apps
   /saml2, /saml2/init                 SAML 2.0 sign-on (SP- and IdP-initiated)
   /wsfed                              WS-Federation passive sign-in and sign-out
+  /console/                           the web console (keyroll admins create NAME)
   /healthz, /metrics, /admin/ (KEYROLL_ADMIN_TOKEN; loopback only without one)
 
 With --key-backend pkcs11 every new key is generated inside an HSM token
@@ -236,6 +238,7 @@ func printStartup(e *env, m *issuer.Manager, cfg serveConfig, hasToken bool) {
 	} {
 		fmt.Fprintf(w, "  %-10s %s%s\n", ep.name+":", cfg.issuer, ep.path)
 	}
+	fmt.Fprintf(w, "  %-10s %s%s (sign in as an administrator: keyroll admins create NAME)\n", "console:", cfg.issuer, console.Path)
 	if hasToken {
 		fmt.Fprintln(w, "  admin API: /admin/ with KEYROLL_ADMIN_TOKEN")
 	} else {

@@ -1,7 +1,7 @@
 // Package admin serves keyroll's admin API (the wire format is package
 // adminapi): keys, rotation, revocation, transient drill keys, events, the
-// timeline, applications and test users, over an issuer.Manager. It answers
-// programs only, never browsers.
+// timeline, applications, test users and console administrators, over an
+// issuer.Manager. It answers programs only, never browsers.
 package admin
 
 import (
@@ -64,6 +64,7 @@ func New(m *issuer.Manager, opts Options) *Handler {
 	}
 	h.keyRoutes(h.mux)
 	h.appRoutes(h.mux)
+	h.adminRoutes(h.mux)
 	return h
 }
 

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -26,6 +27,10 @@ func (s *Handler) appRoutes(mux *http.ServeMux) {
 
 // appInfo renders an application with the key that signs its tokens now.
 func (s *Handler) appInfo(r *http.Request, app store.Application) adminapi.AppInfo {
+	return appInfoOf(r.Context(), s.m, app)
+}
+
+func appInfoOf(ctx context.Context, m *issuer.Manager, app store.Application) adminapi.AppInfo {
 	info := adminapi.AppInfo{ClientID: app.ClientID, Name: app.Name, Protocol: string(app.Proto()),
 		Public: app.Proto() == store.ProtocolOIDC && app.Public(), RedirectURIs: app.RedirectURIs,
 		Audience: app.Audience, TokenLifetimeSeconds: int64(app.TokenLifetime / time.Second), KeyOverride: app.KeyThumbprint,
@@ -36,7 +41,7 @@ func (s *Handler) appInfo(r *http.Request, app store.Application) adminapi.AppIn
 	if app.Proto() != store.ProtocolOIDC {
 		info.Fed = fedInfo(app.Fed)
 	}
-	ak := s.m.AppKeyOf(r.Context(), app)
+	ak := m.AppKeyOf(ctx, app)
 	info.Warning = ak.Warning
 	if c := ak.Choice; c != nil {
 		k := c.Key

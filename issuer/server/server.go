@@ -1,7 +1,8 @@
 // Package server assembles the issuer's HTTP surface: the published
 // documents and health (issuer), the OAuth 2.0 / OpenID Connect provider
 // (issuer/oidc), the SAML 2.0 and WS-Federation provider
-// (issuer/samlidp), the admin API (issuer/admin) and, optionally, metrics.
+// (issuer/samlidp), the admin API (issuer/admin), the web console
+// (issuer/console) and, optionally, metrics.
 package server
 
 import (
@@ -14,6 +15,7 @@ import (
 
 	"github.com/keyroll/keyroll/issuer"
 	"github.com/keyroll/keyroll/issuer/admin"
+	"github.com/keyroll/keyroll/issuer/console"
 	"github.com/keyroll/keyroll/issuer/oidc"
 	"github.com/keyroll/keyroll/issuer/samlidp"
 	"github.com/keyroll/keyroll/issuer/signin"
@@ -29,6 +31,10 @@ type Options struct {
 	AdminToken string
 	// Gatherer serves /metrics; nil: no metrics endpoint.
 	Gatherer prometheus.Gatherer
+	// Console configures the web console under /console/ (timeouts,
+	// readiness verdicts, drill history); its Tokens default to the OIDC
+	// provider's.
+	Console console.Options
 }
 
 // New returns the issuer's HTTP handler over m.
@@ -47,6 +53,11 @@ func New(m *issuer.Manager, opts Options) http.Handler {
 	if opts.Gatherer != nil {
 		mux.Handle("GET "+MetricsPath, promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{}))
 	}
+	copts := opts.Console
+	if copts.Tokens == nil {
+		copts.Tokens = op
+	}
+	mux.Handle(console.Path, console.New(m, copts))
 	mux.Handle("/admin/", admin.New(m, admin.Options{Token: opts.AdminToken, Tokens: op,
 		SPMetadata: func(ctx context.Context, url string) (samlidp.SPRegistration, error) {
 			return samlidp.FetchSPMetadata(ctx, nil, url)

@@ -88,6 +88,25 @@ var migrations = []string{
 		expires_at INTEGER NOT NULL
 	);
 	CREATE INDEX keyroll_used_ids_expires ON keyroll_used_ids (expires_at);`,
+
+	// 4: web console administrators and their sessions (only the SHA-256
+	// of a session token is kept).
+	`CREATE TABLE keyroll_admins (
+		name          TEXT NOT NULL,
+		name_fold     TEXT PRIMARY KEY,
+		password_hash TEXT NOT NULL,
+		created_at    INTEGER NOT NULL
+	);
+	CREATE TABLE keyroll_sessions (
+		hash       BLOB PRIMARY KEY,
+		admin      TEXT NOT NULL,
+		admin_fold TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		last_seen  INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL
+	);
+	CREATE INDEX keyroll_sessions_admin ON keyroll_sessions (admin_fold);
+	CREATE INDEX keyroll_sessions_expires ON keyroll_sessions (expires_at);`,
 }
 
 // schemaVersion is the schema version this package writes.

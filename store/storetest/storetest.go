@@ -13,7 +13,7 @@
 //		})
 //	}
 //
-// The fixtures ([Key], [Sealed], [Add], [UTC], [App], [Code]) are exported
+// The fixtures ([Key], [Sealed], [Add], [UTC], [App], [Code], [Session]) are exported
 // for backend-specific tests. Keys carry fake certificate bytes: stores do not
 // parse certificates.
 package storetest
@@ -64,6 +64,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FedApps", testFedApps},
 		{"UseOnce", testUseOnce},
 		{"UseOnceRace", testUseOnceRace},
+		{"Admins", testAdmins},
+		{"Sessions", testSessions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

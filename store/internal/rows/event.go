@@ -15,9 +15,16 @@ type Event struct {
 }
 
 // eventProblem says what makes e unstorable, or "". A key event has a
-// valid To state; an application event (App set) has neither From nor To.
+// valid To state; an application event (App set) has neither From nor To;
+// a notice (a console sign-in, an administrator made) names no key, no
+// application and no state, but an actor and a reason.
 func eventProblem(e lifecycle.Event) string {
 	switch {
+	case e.KID == "" && e.App == "" && e.From == "" && e.To == "":
+		if e.Actor == "" || e.Reason == "" {
+			return "a notice without an actor or a reason"
+		}
+		return ""
 	case e.App != "" && (e.From != "" || e.To != ""):
 		return fmt.Sprintf("application event for %q has key states %q→%q", e.App, e.From, e.To)
 	case e.App != "":

@@ -15,6 +15,7 @@ func TestEventRules(t *testing.T) {
 		{Time: now, KID: "k", To: lifecycle.Next},
 		{Time: now, KID: "k", From: lifecycle.Next, To: lifecycle.Primary},
 		{Time: now, App: "payroll", Reason: "override set"},
+		{Time: now, Actor: "console:ada", Reason: "signed in to the console"},
 	}
 	for _, e := range ok {
 		r, err := EncodeEvent(e)
@@ -28,6 +29,8 @@ func TestEventRules(t *testing.T) {
 	}
 	bad := []lifecycle.Event{
 		{Time: now, KID: "k"},
+		{Time: now, Reason: "a notice without an actor"},
+		{Time: now, Actor: "console:ada"},
 		{Time: now, KID: "k", From: "lost", To: lifecycle.Next},
 		{Time: now, App: "payroll", To: lifecycle.Primary},
 		{Time: now, App: "payroll", From: lifecycle.Next},
