@@ -64,6 +64,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FedApps", testFedApps},
 		{"UseOnce", testUseOnce},
 		{"UseOnceRace", testUseOnceRace},
+		{"Fetches", testFetches},
+		{"FetchesConcurrent", testFetchesConcurrent},
+		{"Drills", testDrills},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
