@@ -36,6 +36,8 @@ func (s *Handler) appInfo(r *http.Request, app store.Application) adminapi.AppIn
 	if app.Proto() != store.ProtocolOIDC {
 		info.Fed = fedInfo(app.Fed)
 	}
+	u := s.m.AppURLs(app.ClientID)
+	info.URLs = &adminapi.AppURLs{Discovery: u[store.DocDiscovery], JWKS: u[store.DocJWKS], Metadata: u[store.DocMetadata]}
 	ak := s.m.AppKeyOf(r.Context(), app)
 	info.Warning = ak.Warning
 	if c := ak.Choice; c != nil {

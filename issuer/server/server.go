@@ -29,12 +29,16 @@ type Options struct {
 	AdminToken string
 	// Gatherer serves /metrics; nil: no metrics endpoint.
 	Gatherer prometheus.Gatherer
+	// Fetches records who fetched the published documents (the caller
+	// runs it); nil: fetches are not recorded.
+	Fetches *issuer.FetchRecorder
 }
 
 // New returns the issuer's HTTP handler over m.
 func New(m *issuer.Manager, opts Options) http.Handler {
 	mux := http.NewServeMux()
 	docs := issuer.NewDocuments(m)
+	docs.SetRecorder(opts.Fetches)
 	st := m.Store()
 	si := signin.New(st, m.Now, m.Logger(), strings.HasPrefix(m.Issuer(), "https://"))
 	op := oidc.New(m, st, si, m.Logger())
