@@ -151,16 +151,20 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 		return err
 	}
 	token := e.getenv("KEYROLL_ADMIN_TOKEN")
-	srv := issuerhttp.New(m, issuerhttp.Options{AdminToken: token, Gatherer: reg})
+	fetches := issuer.NewFetchRecorder(m, issuer.FetchRecorderConfig{
+		OnError: func(err error) { logger.Warn("recording key fetches failed", "err", err) }})
+	srv := issuerhttp.New(m, issuerhttp.Options{AdminToken: token, Gatherer: reg, Fetches: fetches})
 	printStartup(e, m, cfg, token != "")
 
 	// The rotation loop stops, and is waited for, before the store closes.
 	loopCtx, stopLoop := context.WithCancel(ctx)
 	loopDone := make(chan struct{})
 	spDone := make(chan struct{})
+	fetchesDone := make(chan struct{})
 	go func() { m.Run(loopCtx); close(loopDone) }()
+	go func() { fetches.Run(loopCtx); close(fetchesDone) }()
 	go func() { samlidp.RunSPRefresh(loopCtx, m, clk, m.SPRefreshInterval(), logger); close(spDone) }()
-	defer func() { stopLoop(); <-loopDone; <-spDone }()
+	defer func() { stopLoop(); <-loopDone; <-spDone; <-fetchesDone }()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

@@ -51,7 +51,7 @@ func New(m *issuer.Manager, opts Options) http.Handler {
 	if opts.Gatherer != nil {
 		mux.Handle("GET "+MetricsPath, promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{}))
 	}
-	mux.Handle("/admin/", admin.New(m, admin.Options{Token: opts.AdminToken, Tokens: op,
+	mux.Handle("/admin/", admin.New(m, admin.Options{Token: opts.AdminToken, Tokens: op, Fetches: opts.Fetches,
 		SPMetadata: func(ctx context.Context, url string) (samlidp.SPRegistration, error) {
 			return samlidp.FetchSPMetadata(ctx, nil, url)
 		}}))
