@@ -44,7 +44,10 @@ func (m *Manager) Drills(ctx context.Context, ref string, limit int) ([]store.Dr
 // the gate window and the drill history. within is the warning window.
 func (m *Manager) Evidence(ctx context.Context, within time.Duration) (readiness.Input, error) {
 	now := m.Now()
-	in := readiness.Input{Now: now, Policy: m.cfg.Policy, Keys: m.Snapshot().Keys, Within: within}
+	in := readiness.Input{Now: now, Policy: m.cfg.Policy, Within: within}
+	if s := m.Snapshot(); s != nil {
+		in.Keys = s.Keys
+	}
 	var err error
 	if in.Apps, err = m.cfg.Store.Apps(ctx); err != nil {
 		return in, err

@@ -42,6 +42,9 @@ type Config struct {
 	PollInterval time.Duration
 	// Metrics receives rollover metrics; nil disables them.
 	Metrics *Metrics
+	// PromotionGate is GateOff or GateEvidence: the next key then waits
+	// for the applications' evidence (see Hold), up to the critical threshold.
+	PromotionGate string
 }
 
 // Manager applies the rollover policy to the key store and keeps an
@@ -54,6 +57,10 @@ type Manager struct {
 	signers sync.Map      // kid → crypto.Signer, opened on first use
 	sign    *signerCache
 	miss    missRefresh
+	hold    atomic.Pointer[lifecycle.Hold] // the promotion gate's latest answer
+	// waitAudited is the last promotion wait audited; guarded by the
+	// rollover check (Run, or the caller of Check).
+	waitAudited string
 }
 
 // ErrWrongKEK is returned by Open when the store was created under another KEK.
@@ -148,8 +155,9 @@ func (m *Manager) Now() time.Time { return m.cfg.Clock.Now().UTC() }
 func (m *Manager) Check(ctx context.Context) ([]lifecycle.Event, error) {
 	var all []lifecycle.Event
 	for i := 0; i < 16; i++ {
+		hold := m.askGate(ctx, m.Now())
 		ev, err := m.update(ctx, "policy", func(ks []lifecycle.Key, now time.Time) ([]lifecycle.Action, error) {
-			if a, ok := lifecycle.Due(ks, m.cfg.Policy, now); ok {
+			if a, ok := lifecycle.DueHeld(ks, m.cfg.Policy, now, hold); ok {
 				return []lifecycle.Action{a}, nil
 			}
 			return nil, nil
@@ -159,7 +167,7 @@ func (m *Manager) Check(ctx context.Context) ([]lifecycle.Event, error) {
 			return all, fmt.Errorf("issuer: rollover check: %w", err)
 		}
 		if len(ev) == 0 {
-			return all, nil
+			return all, m.auditWait(ctx, hold, m.Now())
 		}
 		all = append(all, ev...)
 	}

@@ -17,6 +17,10 @@ type Metrics struct {
 	transitions     *prometheus.CounterVec
 	checkFailures   prometheus.Counter
 	lastCheck       prometheus.Gauge
+	waiting         *prometheus.GaugeVec
+	waitingCount    prometheus.Gauge
+	promoteBy       prometheus.Gauge
+	verdicts        *prometheus.GaugeVec
 }
 
 // NewMetrics registers the issuer's metrics with reg; now is the clock that
@@ -37,6 +41,19 @@ func NewMetrics(reg prometheus.Registerer, now func() time.Time) *Metrics {
 			Name: "keyroll_rollover_last_check_timestamp_seconds", Help: "When the last successful rollover check ran.",
 		}),
 	}
+	m.waiting = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "keyroll_promotion_waiting_for", Help: "1 for each application the promotion of the next key waits for (promotion gate).",
+	}, []string{"app", "kid"})
+	m.waitingCount = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "keyroll_promotion_waiting_applications", Help: "How many applications the promotion of the next key waits for.",
+	})
+	m.promoteBy = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "keyroll_promotion_deadline_timestamp_seconds", Help: "When the next key is promoted at the latest (critical threshold); 0 without one.",
+	})
+	m.verdicts = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "keyroll_applications", Help: "Applications by readiness verdict for the next rollover.",
+	}, []string{"verdict"})
+	reg.MustRegister(m.waiting, m.waitingCount, m.promoteBy, m.verdicts)
 	expiry := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "keyroll_primary_expiry_seconds", Help: "Seconds until the primary signing certificate expires (negative: expired; NaN: no primary).",
 	}, func() float64 {
@@ -88,5 +105,31 @@ func (m *Metrics) checkFailed() {
 func (m *Metrics) checked(t time.Time) {
 	if m != nil {
 		m.lastCheck.Set(float64(t.Unix()))
+	}
+}
+
+func (m *Metrics) gate(h lifecycle.Hold, by time.Time) {
+	if m == nil {
+		return
+	}
+	m.waiting.Reset()
+	for _, app := range h.Waiting {
+		m.waiting.WithLabelValues(app, h.KID).Set(1)
+	}
+	m.waitingCount.Set(float64(len(h.Waiting)))
+	if by.IsZero() || h.KID == "" {
+		m.promoteBy.Set(0)
+	} else {
+		m.promoteBy.Set(float64(by.Unix()))
+	}
+}
+
+// Verdicts sets the number of applications by readiness verdict.
+func (m *Metrics) Verdicts(counts map[string]int) {
+	if m == nil {
+		return
+	}
+	for v, n := range counts {
+		m.verdicts.WithLabelValues(v).Set(float64(n))
 	}
 }
