@@ -20,7 +20,6 @@ type Metrics struct {
 	waiting         *prometheus.GaugeVec
 	waitingCount    prometheus.Gauge
 	promoteBy       prometheus.Gauge
-	verdicts        *prometheus.GaugeVec
 }
 
 // NewMetrics registers the issuer's metrics with reg; now is the clock that
@@ -50,10 +49,7 @@ func NewMetrics(reg prometheus.Registerer, now func() time.Time) *Metrics {
 	m.promoteBy = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "keyroll_promotion_deadline_timestamp_seconds", Help: "When the next key is promoted at the latest (critical threshold); 0 without one.",
 	})
-	m.verdicts = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "keyroll_applications", Help: "Applications by readiness verdict for the next rollover.",
-	}, []string{"verdict"})
-	reg.MustRegister(m.waiting, m.waitingCount, m.promoteBy, m.verdicts)
+	reg.MustRegister(m.waiting, m.waitingCount, m.promoteBy)
 	expiry := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "keyroll_primary_expiry_seconds", Help: "Seconds until the primary signing certificate expires (negative: expired; NaN: no primary).",
 	}, func() float64 {
@@ -121,15 +117,5 @@ func (m *Metrics) gate(h lifecycle.Hold, by time.Time) {
 		m.promoteBy.Set(0)
 	} else {
 		m.promoteBy.Set(float64(by.Unix()))
-	}
-}
-
-// Verdicts sets the number of applications by readiness verdict.
-func (m *Metrics) Verdicts(counts map[string]int) {
-	if m == nil {
-		return
-	}
-	for v, n := range counts {
-		m.verdicts.WithLabelValues(v).Set(float64(n))
 	}
 }
