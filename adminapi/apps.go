@@ -25,9 +25,20 @@ type AppInfo struct {
 	// primary signs instead.
 	Warning string `json:"warning,omitempty"`
 	// Fed are the settings of a SAML or WS-Federation application.
-	Fed       *FedInfo  `json:"federation,omitempty"`
+	Fed *FedInfo `json:"federation,omitempty"`
+	// URLs are the application's own addresses of the published documents
+	// (?appid=): the same documents, but each fetch is recorded as
+	// evidence that the application holds the keys.
+	URLs      *AppURLs  `json:"urls,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// AppURLs are the published documents' addresses for one application.
+type AppURLs struct {
+	Discovery string `json:"discovery"`
+	JWKS      string `json:"jwks"`
+	Metadata  string `json:"metadata"`
 }
 
 // FedInfo are a SAML or WS-Federation application's settings. Audience is

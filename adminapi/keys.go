@@ -24,6 +24,11 @@ type KeyInfo struct {
 	EndedAt     *time.Time `json:"ended_at,omitempty"`     // revoked or expired
 	Urgent      bool       `json:"urgent,omitempty"`
 	Transient   bool       `json:"transient,omitempty"`
+	// PromotionWaitsFor names the applications the promotion of this next
+	// key waits for (serve --promotion-gate evidence); PromoteBy is when it
+	// is promoted at the latest (the critical threshold).
+	PromotionWaitsFor []string   `json:"promotion_waits_for,omitempty"`
+	PromoteBy         *time.Time `json:"promote_by,omitempty"`
 }
 
 // EventInfo is an audit event as the admin API shows it.

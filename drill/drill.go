@@ -45,6 +45,9 @@ func Run(ctx context.Context, cfg Config) *Report {
 	}
 	r.rep.decide(ctx, err)
 	r.rep.Finished = cfg.Now().UTC()
+	if cfg.check() == nil {
+		r.record(ctx)
+	}
 	return r.rep
 }
 

@@ -97,6 +97,10 @@ type Report struct {
 	Reason  string   `json:"reason"`
 	Reasons []string `json:"reasons,omitempty"`
 	Cleanup Cleanup  `json:"cleanup"`
+	// HistoryID is the drill's id in the issuer's drill history (0: not
+	// recorded; HistoryError says why when recording failed).
+	HistoryID    int64  `json:"history_id,omitempty"`
+	HistoryError string `json:"history_error,omitempty"`
 }
 
 // Cleanup is what the drill put back, and what it could not.

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/keyroll/keyroll/internal/httpjson"
+	"github.com/keyroll/keyroll/store"
 )
 
 // Paths of the documents the issuer publishes.
@@ -26,6 +28,7 @@ const (
 type Documents struct {
 	m     *Manager
 	extra map[string]any // more discovery members, set before serving
+	rec   *FetchRecorder // nil: fetches are not recorded
 }
 
 // NewDocuments returns the document handlers of m.
@@ -35,7 +38,12 @@ func NewDocuments(m *Manager) *Documents { return &Documents{m: m, extra: map[st
 // endpoints). Call it before serving.
 func (d *Documents) SetDiscovery(name string, value any) { d.extra[name] = value }
 
+// SetRecorder records every fetch of the discovery document, the JWKS and
+// the metadata with rec (attributed by ?appid=). Call it before serving.
+func (d *Documents) SetRecorder(rec *FetchRecorder) { d.rec = rec }
+
 // Register adds the document handlers to mux.
+// Every document answers ?appid=CLIENT_ID with the same bytes as without it.
 func (d *Documents) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+DiscoveryPath, d.discovery)
 	mux.HandleFunc("GET "+JWKSPath, d.jwks)
@@ -45,6 +53,17 @@ func (d *Documents) Register(mux *http.ServeMux) {
 
 // Endpoint returns the absolute URL of a path under the issuer URL.
 func (m *Manager) Endpoint(path string) string { return strings.TrimSuffix(m.cfg.Issuer, "/") + path }
+
+// AppURLs returns the addresses of the published documents that attribute
+// each fetch to the application clientID.
+func (m *Manager) AppURLs(clientID string) map[store.Document]string {
+	q := "?" + AppIDParam + "=" + url.QueryEscape(clientID)
+	return map[store.Document]string{
+		store.DocDiscovery: m.Endpoint(DiscoveryPath) + q,
+		store.DocJWKS:      m.Endpoint(JWKSPath) + q,
+		store.DocMetadata:  m.Endpoint(MetadataPath) + q,
+	}
+}
 
 // maxAge is how long a client may cache a published document: never past
 // the next scheduled change, and never longer than the relying parties'
@@ -57,14 +76,19 @@ func (d *Documents) maxAge(snap *Snapshot) int {
 	return int(max(limit, 0) / time.Second)
 }
 
-func (d *Documents) serve(w http.ResponseWriter, r *http.Request, body []byte, tag, ctype string) {
-	snap := d.m.Snapshot()
+// serve answers with body, or 304 when the client holds tag, and records
+// the fetch of doc served from snap.
+func (d *Documents) serve(w http.ResponseWriter, r *http.Request, snap *Snapshot, doc store.Document, body []byte, tag, ctype string) {
 	h := w.Header()
 	h.Set("Content-Type", ctype)
 	h.Set("ETag", tag)
 	h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", d.maxAge(snap)))
 	h.Set("Access-Control-Allow-Origin", "*")
-	if etagMatch(r.Header.Get("If-None-Match"), tag) {
+	notModified := etagMatch(r.Header.Get("If-None-Match"), tag)
+	if d.rec != nil {
+		d.rec.record(requestInfo{appID: appIDOf(r.URL.RawQuery), ua: r.Header.Get("User-Agent"), addr: r.RemoteAddr}, doc, snap, notModified)
+	}
+	if notModified {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -83,12 +107,12 @@ func etagMatch(header, tag string) bool {
 
 func (d *Documents) jwks(w http.ResponseWriter, r *http.Request) {
 	snap := d.m.Snapshot()
-	d.serve(w, r, snap.JWKS, snap.JWKSETag, "application/jwk-set+json")
+	d.serve(w, r, snap, store.DocJWKS, snap.JWKS, snap.JWKSETag, "application/jwk-set+json")
 }
 
 func (d *Documents) metadata(w http.ResponseWriter, r *http.Request) {
 	snap := d.m.Snapshot()
-	d.serve(w, r, snap.Metadata, snap.MetadataETag, "application/samlmetadata+xml")
+	d.serve(w, r, snap, store.DocMetadata, snap.Metadata, snap.MetadataETag, "application/samlmetadata+xml")
 }
 
 func (d *Documents) discovery(w http.ResponseWriter, r *http.Request) {
@@ -111,7 +135,7 @@ func (d *Documents) discovery(w http.ResponseWriter, r *http.Request) {
 		doc[k] = v
 	}
 	body, _ := json.Marshal(doc)
-	d.serve(w, r, body, etag(body), "application/json")
+	d.serve(w, r, snap, store.DocDiscovery, body, etag(body), "application/json")
 }
 
 func (d *Documents) health(w http.ResponseWriter, r *http.Request) {

@@ -82,7 +82,7 @@ func later(a, b time.Time) time.Time {
 func (m *Manager) checkAt(last time.Time) time.Time {
 	at := last.Add(m.cfg.Policy.RolloverInterval)
 	if s := m.Snapshot(); s != nil {
-		if due := lifecycle.NextDue(s.Keys, m.cfg.Policy, m.Now()); !due.IsZero() && due.Before(at) {
+		if due := lifecycle.NextDueHeld(s.Keys, m.cfg.Policy, m.Now(), m.Hold()); !due.IsZero() && due.Before(at) {
 			at = due
 		}
 		if due := m.nextDestroy(s.Keys); !due.IsZero() && due.Before(at) {

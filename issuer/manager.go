@@ -50,6 +50,9 @@ type Config struct {
 	// object is destroyed: long enough for every replica to have seen the
 	// change (default 2 × PollInterval + 1 minute).
 	DestroyGrace time.Duration
+	// PromotionGate is GateOff or GateEvidence: the next key then waits
+	// for the applications' evidence (see Hold), up to the critical threshold.
+	PromotionGate string
 }
 
 // Manager applies the rollover policy to the key store and keeps an
@@ -64,6 +67,10 @@ type Manager struct {
 	miss    missRefresh
 	health  healthProbe
 	ended   endedKeys
+	hold    atomic.Pointer[lifecycle.Hold] // the promotion gate's latest answer
+	// waitAudited is the last promotion wait audited; guarded by the
+	// rollover check (Run, or the caller of Check).
+	waitAudited string
 }
 
 // ErrWrongKEK is returned by Open when the store was created under another KEK.
@@ -166,8 +173,9 @@ func (m *Manager) Now() time.Time { return m.cfg.Clock.Now().UTC() }
 func (m *Manager) Check(ctx context.Context) ([]lifecycle.Event, error) {
 	var all []lifecycle.Event
 	for i := 0; i < 16; i++ {
+		hold := m.askGate(ctx, m.Now())
 		ev, err := m.update(ctx, "policy", func(ks []lifecycle.Key, now time.Time) ([]lifecycle.Action, error) {
-			if a, ok := lifecycle.Due(ks, m.cfg.Policy, now); ok {
+			if a, ok := lifecycle.DueHeld(ks, m.cfg.Policy, now, hold); ok {
 				return []lifecycle.Action{a}, nil
 			}
 			return nil, nil
@@ -178,7 +186,7 @@ func (m *Manager) Check(ctx context.Context) ([]lifecycle.Event, error) {
 		}
 		if len(ev) == 0 {
 			m.destroyEnded(ctx)
-			return all, nil
+			return all, m.auditWait(ctx, hold, m.Now())
 		}
 		all = append(all, ev...)
 	}

@@ -17,6 +17,9 @@ type Metrics struct {
 	transitions     *prometheus.CounterVec
 	checkFailures   prometheus.Counter
 	lastCheck       prometheus.Gauge
+	waiting         *prometheus.GaugeVec
+	waitingCount    prometheus.Gauge
+	promoteBy       prometheus.Gauge
 }
 
 // NewMetrics registers the issuer's metrics with reg; now is the clock that
@@ -37,6 +40,16 @@ func NewMetrics(reg prometheus.Registerer, now func() time.Time) *Metrics {
 			Name: "keyroll_rollover_last_check_timestamp_seconds", Help: "When the last successful rollover check ran.",
 		}),
 	}
+	m.waiting = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "keyroll_promotion_waiting_for", Help: "1 for each application the promotion of the next key waits for (promotion gate).",
+	}, []string{"app", "kid"})
+	m.waitingCount = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "keyroll_promotion_waiting_applications", Help: "How many applications the promotion of the next key waits for.",
+	})
+	m.promoteBy = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "keyroll_promotion_deadline_timestamp_seconds", Help: "When the next key is promoted at the latest (critical threshold); 0 without one.",
+	})
+	reg.MustRegister(m.waiting, m.waitingCount, m.promoteBy)
 	expiry := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "keyroll_primary_expiry_seconds", Help: "Seconds until the primary signing certificate expires (negative: expired; NaN: no primary).",
 	}, func() float64 {
@@ -88,5 +101,21 @@ func (m *Metrics) checkFailed() {
 func (m *Metrics) checked(t time.Time) {
 	if m != nil {
 		m.lastCheck.Set(float64(t.Unix()))
+	}
+}
+
+func (m *Metrics) gate(h lifecycle.Hold, by time.Time) {
+	if m == nil {
+		return
+	}
+	m.waiting.Reset()
+	for _, app := range h.Waiting {
+		m.waiting.WithLabelValues(app, h.KID).Set(1)
+	}
+	m.waitingCount.Set(float64(len(h.Waiting)))
+	if by.IsZero() || h.KID == "" {
+		m.promoteBy.Set(0)
+	} else {
+		m.promoteBy.Set(float64(by.Unix()))
 	}
 }

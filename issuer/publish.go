@@ -33,6 +33,9 @@ type Snapshot struct {
 	Primary    *lifecycle.Key  // nil when there is none
 	Certs      map[string]*x509.Certificate
 	NextChange time.Time // when the policy next changes anything (zero: never)
+	// NextKID is the kid of the (non-transient) next key; "" when there is
+	// none. A client served this snapshot holds it.
+	NextKID string
 
 	JWKS         []byte
 	JWKSETag     string
@@ -70,6 +73,9 @@ func (m *Manager) build(ctx context.Context, all []lifecycle.Key, gen int64) (*S
 		return nil, err
 	}
 	s.JWKSETag = etag(s.JWKS)
+	if ni := lifecycle.NextIndex(all); ni >= 0 {
+		s.NextKID = all[ni].KID
+	}
 	s.NextChange = lifecycle.NextDue(all, m.cfg.Policy, m.Now())
 	s.Metadata, s.MetadataErr = m.metadata(ctx, s, certs)
 	s.MetadataETag = etag(s.Metadata)

@@ -7,17 +7,30 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/keyroll/keyroll/clock"
 	"github.com/keyroll/keyroll/lifecycle"
+	"github.com/keyroll/keyroll/store"
 )
 
 // TestSimulateTenYears drives the issuer through ten simulated years of
 // automatic rollovers with random urgent rotations, revocations and
 // restarts, and checks the rollover invariants after every step.
-func TestSimulateTenYears(t *testing.T) {
+func TestSimulateTenYears(t *testing.T) { simulate(t, false) }
+
+// TestSimulateTenYearsGated is the same simulation with the evidence
+// promotion gate on and four applications: one that fetches the keys at
+// every step, one that fetches now and then (promotions wait for it), one
+// that fetches through a stale cache (promotions wait for it until the
+// critical threshold) and one that never fetches (never waited for). The
+// invariants are the same; besides, the gate never lets the primary reach
+// its expiry, and no policy promotion comes before its promotion threshold.
+func TestSimulateTenYearsGated(t *testing.T) { simulate(t, true) }
+
+func simulate(t *testing.T, gated bool) {
 	// Deterministic: a fixed seed; KEYROLL_SIM_SEED explores others.
 	seed := uint64(20260101)
 	if v := os.Getenv("KEYROLL_SIM_SEED"); v != "" {
@@ -35,16 +48,64 @@ func TestSimulateTenYears(t *testing.T) {
 	clk := clock.NewFake(start)
 	p := lifecycle.DefaultPolicy()
 	st := openSQLite(t, dir)
-	m := newManager(t, st, sealer, clk, p)
+	open := newManager
+	if gated {
+		open = newGatedManager
+	}
+	m := open(t, st, sealer, clk, p)
 	defer func() { st.Close() }()
+	var steady, lagging, stale string
+	if gated {
+		for _, name := range []string{"steady", "lagging", "stale", "never-fetches"} {
+			app, _, err := m.CreateApp(ctx, AppSpec{Name: name}, "sim")
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch name {
+			case "steady":
+				steady = app.ClientID
+			case "lagging":
+				lagging = app.ClientID
+			case "stale":
+				stale = app.ClientID
+			}
+		}
+	}
+	var held, forced int
 
 	sim := newSimState()
 	end := start.AddDate(10, 0, 0)
 	var rollovers, urgent, revokes, restarts int
 	for clk.Now().Before(end) {
 		clk.Advance(time.Duration(6+rng.IntN(90)) * time.Hour)
-		if _, err := m.Check(ctx); err != nil {
+		if gated {
+			fetchNow(t, m, steady)
+			if rng.IntN(4) == 0 {
+				fetchNow(t, m, lagging)
+			}
+			// stale keeps fetching through a cache that never serves it
+			// a next key: every promotion waits for it until critical.
+			if err := m.Store().RecordFetches(ctx, []store.Fetch{{Day: clk.Now(), ClientID: stale,
+				Document: store.DocMetadata, Count: 1, LastAt: clk.Now()}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ev, err := m.Check(ctx)
+		if err != nil {
 			t.Fatalf("%s: check: %v", clk.Now(), err)
+		}
+		for _, e := range ev {
+			if e.To == lifecycle.Primary && strings.Contains(e.Reason, "promotion gate still waited") {
+				forced++
+			}
+		}
+		if h := m.Hold(); gated && h.Holds(h.KID) {
+			if slices.Contains(h.Waiting, "never-fetches") {
+				t.Fatalf("%s: the gate waits for an application that never fetched keys: %v", clk.Now(), h.Waiting)
+			}
+			if i := lifecycle.Find(m.Snapshot().Keys, h.KID); i >= 0 && !clk.Now().Before(m.Snapshot().Keys[i].PromoteAt) {
+				held++ // due by the promotion threshold, and waiting
+			}
 		}
 		operatorUrgent := false
 		switch r := rng.IntN(200); {
@@ -66,12 +127,18 @@ func TestSimulateTenYears(t *testing.T) {
 		case r < 7:
 			st.Close()
 			st = openSQLite(t, dir)
-			m = newManager(t, st, sealer, clk, p)
+			m = open(t, st, sealer, clk, p)
 			restarts++
 		}
 		rollovers += sim.check(t, m, clk.Now(), operatorUrgent)
 	}
 	t.Logf("10 years: %d promotions, %d urgent rotations, %d revocations, %d restarts, %d keys", rollovers, urgent, revokes, restarts, len(sim.seen))
+	if gated {
+		t.Logf("promotion gate: held at %d checks, %d promotions forced by the critical threshold", held, forced)
+		if held == 0 || forced == 0 {
+			t.Fatalf("the gate never held (%d) or was never overruled (%d): the simulation does not exercise it", held, forced)
+		}
+	}
 	if rollovers < 10 {
 		t.Fatalf("only %d promotions in ten years", rollovers)
 	}
@@ -108,6 +175,9 @@ func (s *simState) check(t *testing.T, m *Manager, now time.Time, operatorUrgent
 		t.Fatalf("%s: %d primaries", now, len(primaries))
 	}
 	prim := primaries[0]
+	if !now.Before(prim.NotAfter) {
+		t.Fatalf("%s: the primary %s expired on %s", now, prim.KID, prim.NotAfter)
+	}
 	// Published for at least the promotion threshold before signing, unless urgent.
 	if !prim.Urgent && s.lastPrim != "" && prim.PromotedAt.Sub(prim.CreatedAt) < m.cfg.Policy.PromotionThreshold {
 		t.Fatalf("%s: %s signs after %s of publication", now, prim.KID, prim.PromotedAt.Sub(prim.CreatedAt))

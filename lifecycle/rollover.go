@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -44,10 +45,41 @@ func (a Action) String() string {
 	return s + ": " + a.Reason
 }
 
+// Hold is the promotion gate's answer, passed in as data: the promotion of
+// the next key KID waits for the applications in Waiting (by name). Gated
+// says a gate was asked at all. The critical threshold always wins: a held
+// key is promoted there, and the promotion's reason says whom it did not
+// wait for any longer.
+type Hold struct {
+	KID     string
+	Waiting []string
+	Gated   bool
+}
+
+// Holds reports whether the hold keeps the key kid from being promoted by
+// the promotion threshold.
+func (h Hold) Holds(kid string) bool { return h.KID == kid && len(h.Waiting) > 0 }
+
+// PromoteBy is when the next key is promoted at the latest, whatever a gate
+// says: when the primary enters the critical threshold. Zero without a
+// primary or with automatic rollover off.
+func PromoteBy(keys []Key, p Policy) time.Time {
+	pi := PrimaryIndex(keys)
+	if pi < 0 || !p.AutoRollover {
+		return time.Time{}
+	}
+	return keys[pi].NotAfter.Add(-p.CriticalThreshold)
+}
+
 // Due returns the most urgent action the policy requires at now, if any.
 // Applying it and calling Due again yields the next one; a key set is settled
 // when Due returns false.
-func Due(keys []Key, p Policy, now time.Time) (Action, bool) {
+func Due(keys []Key, p Policy, now time.Time) (Action, bool) { return DueHeld(keys, p, now, Hold{}) }
+
+// DueHeld is [Due] with the promotion gate's answer: a next key the hold
+// holds is not promoted by the promotion threshold, only by the critical
+// threshold.
+func DueHeld(keys []Key, p Policy, now time.Time, h Hold) (Action, bool) {
 	for _, k := range keys {
 		switch {
 		case (k.State == Next || k.State == Retired) && !now.Before(k.NotAfter):
@@ -80,13 +112,20 @@ func Due(keys []Key, p Policy, now time.Time) (Action, bool) {
 	left := primary.NotAfter.Sub(now)
 	if left <= p.CriticalThreshold {
 		reason := fmt.Sprintf("critical threshold: the primary expires %s", day(primary.NotAfter))
+		if ni >= 0 && h.Holds(keys[ni].KID) {
+			reason += fmt.Sprintf("; promoted although the promotion gate still waited for %s", strings.Join(h.Waiting, ", "))
+		}
 		if ni >= 0 {
 			return Action{Kind: Promote, KID: keys[ni].KID, Urgent: now.Before(keys[ni].CreatedAt.Add(p.PromotionThreshold)), Reason: reason}, true
 		}
 		return Action{Kind: Generate, Promote: true, Urgent: true, Reason: reason}, true
 	}
-	if ni >= 0 && !now.Before(keys[ni].PromoteAt) {
-		return Action{Kind: Promote, KID: keys[ni].KID, Reason: "promotion threshold reached"}, true
+	if ni >= 0 && !now.Before(keys[ni].PromoteAt) && !h.Holds(keys[ni].KID) {
+		reason := "promotion threshold reached"
+		if h.Gated && h.KID == keys[ni].KID {
+			reason += "; every application the promotion gate watches has the key"
+		}
+		return Action{Kind: Promote, KID: keys[ni].KID, Reason: reason}, true
 	}
 	if ni < 0 && left <= p.GenerationThreshold {
 		return Action{Kind: Generate, Reason: fmt.Sprintf("generation threshold: the primary expires %s", day(primary.NotAfter))}, true
@@ -98,7 +137,13 @@ func Due(keys []Key, p Policy, now time.Time) (Action, bool) {
 // else changes; now itself when one is due already, and the zero time when
 // nothing is ever due (automatic rollover off and no key to unpublish).
 func NextDue(keys []Key, p Policy, now time.Time) time.Time {
-	if _, ok := Due(keys, p, now); ok {
+	return NextDueHeld(keys, p, now, Hold{})
+}
+
+// NextDueHeld is [NextDue] with the promotion gate's answer: a held next
+// key falls due at the critical threshold.
+func NextDueHeld(keys []Key, p Policy, now time.Time, h Hold) time.Time {
+	if _, ok := DueHeld(keys, p, now, h); ok {
 		return now
 	}
 	var next time.Time
@@ -114,7 +159,7 @@ func NextDue(keys []Key, p Policy, now time.Time) time.Time {
 			switch {
 			case k.Transient:
 				consider(k.CreatedAt.Add(TransientLifetime))
-			case p.AutoRollover:
+			case p.AutoRollover && !h.Holds(k.KID):
 				consider(k.PromoteAt)
 			}
 		case Retired:

@@ -1,8 +1,10 @@
 // Package store is the contract for keyroll's durable state: signing keys
 // (public records plus encrypted private keys), the audit log, a few named
 // settings, the OAuth side (applications, test users and pending
-// authorization codes) and the web console's administrators and sessions. Backends live in subpackages (sqlite, postgres) and all
-// pass the conformance suite in storetest.
+// authorization codes), the web console's administrators and sessions, and
+// the evidence of the fleet's readiness for a rollover (rolled-up key
+// fetches, drill history). Backends live in subpackages (sqlite, postgres)
+// and all pass the conformance suite in storetest.
 //
 // Every change goes through [Store.Update], which runs the caller's function
 // on the current keys inside one transaction, serialised against every other
@@ -71,6 +73,7 @@ type Store interface {
 	CodeStore
 	ReplayStore
 	ConsoleStore
+	EvidenceStore
 }
 
 // ReplayStore remembers single-use message ids (SAML AuthnRequest IDs) for

@@ -71,6 +71,13 @@ Shows an application (by name or client id): its settings, the key that signs
 its tokens now, and a warning when its override key cannot sign (revoked,
 expired) so the primary signs instead. The client secret is never shown.
 
+It also prints the application's own URLs of the published documents (JWKS,
+federation metadata, discovery, each with ?appid=CLIENT_ID). They serve the
+same bytes; configured in the application, each fetch is recorded as
+evidence of which keys it holds (keyroll readiness). Discovery names no key:
+an OIDC application that follows discovery fetches the plain JWKS URL, so
+give it the JWKS URL where it can take one.
+
 Examples:
   keyroll apps show payroll-api
 `,
@@ -260,6 +267,19 @@ func printApp(e *env, a *adminapi.AppInfo) {
 	fmt.Fprintf(w, "key override:    %s\n", override)
 	if k := a.SigningKey; k != nil {
 		fmt.Fprintf(w, "signing key:     %s (%s, kid %s, %s, until %s)\n", k.Thumbprint, k.State, k.KID, k.Alg, day(k.NotAfter))
+	}
+	if u := a.URLs; u != nil {
+		key, other := u.JWKS, u.Discovery
+		if a.Protocol != "oidc" {
+			key = u.Metadata
+		}
+		fmt.Fprintf(w, "keys URL:        %s\n", key)
+		fmt.Fprintf(w, "                 (configure the application with this URL: its fetches are the evidence that it holds the next key)\n")
+		if a.Protocol == "oidc" {
+			fmt.Fprintf(w, "discovery URL:   %s\nmetadata URL:    %s\n", other, u.Metadata)
+		} else {
+			fmt.Fprintf(w, "JWKS URL:        %s\n", u.JWKS)
+		}
 	}
 	fmt.Fprintf(w, "created:         %s\n", a.CreatedAt.UTC().Format(time.RFC3339))
 	if a.Warning != "" {

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/keyroll/keyroll/adminapi"
 )
@@ -85,7 +87,22 @@ func runKeysList(ctx context.Context, e *env, args []string) int {
 		t.row(k.Thumbprint, k.KID, k.Alg, k.State, day(k.NotBefore), day(k.NotAfter), promoted, retired, unpub)
 	}
 	t.flush()
+	printWaits(e, ks)
 	return exitOK
+}
+
+// printWaits says which applications a next key's promotion waits for,
+// and until when at most.
+func printWaits(e *env, ks []adminapi.KeyInfo) {
+	for _, k := range ks {
+		if len(k.PromotionWaitsFor) > 0 {
+			by := "the critical threshold"
+			if k.PromoteBy != nil {
+				by = k.PromoteBy.UTC().Format(time.RFC3339) + " (critical threshold)"
+			}
+			fmt.Fprintf(e.stdout, "promotion of %s waits for %s; at the latest %s\n", k.KID, strings.Join(k.PromotionWaitsFor, ", "), by)
+		}
+	}
 }
 
 func runKeysRotate(ctx context.Context, e *env, args []string) int {

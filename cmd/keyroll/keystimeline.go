@@ -53,6 +53,7 @@ func runKeysTimeline(ctx context.Context, e *env, args []string) int {
 		return exitOK
 	}
 	renderTimeline(e.stdout, tl)
+	printWaits(e, tl.Keys)
 	return exitOK
 }
 

@@ -86,6 +86,7 @@ func policyFlags(fs *flag.FlagSet) (*lifecycle.Policy, []string) {
 
 type serveConfig struct {
 	listen, issuer, store, keyAlg string
+	gate                          string
 	poll                          time.Duration
 	policy                        *lifecycle.Policy
 	backend                       *backendConfig
@@ -99,12 +100,13 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&cfg.issuer, "issuer", "", "issuer URL (default http://LISTEN)")
 	fs.StringVar(&cfg.store, "store", defaultStore, "sqlite:PATH or postgres://...")
 	fs.StringVar(&cfg.keyAlg, "key-alg", "RS256", "algorithm of new keys: RS256, RS256:3072, RS256:4096, PS256, ES256, EdDSA")
+	fs.StringVar(&cfg.gate, "promotion-gate", "off", "off, or evidence: promote the next key only once every application that fetched keys in the last 30 days has fetched it or passed a drill with it (the critical threshold always wins)")
 	durationFlag(fs, &cfg.poll, "poll-interval", 10*time.Second, "how often a replica looks for changes made by others (PostgreSQL notifies at once)")
 	var names, backendNames []string
 	cfg.policy, names = policyFlags(fs)
 	cfg.backend, backendNames = backendFlags(fs)
 	names = append(names, backendNames...)
-	if err := applyEnv(fs, e, append(names, "listen", "issuer", "store", "key-alg", "poll-interval")...); err != nil {
+	if err := applyEnv(fs, e, append(names, "listen", "issuer", "store", "key-alg", "poll-interval", "promotion-gate")...); err != nil {
 		fmt.Fprintf(e.stderr, "keyroll serve: %v\n", err)
 		return exitUsage
 	}
@@ -125,6 +127,14 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 	}
 	if err := cfg.policy.Validate(); err != nil {
 		return err
+	}
+	gate := issuer.GateOff
+	switch cfg.gate {
+	case "off", "":
+	case "evidence":
+		gate = issuer.GateEvidence
+	default:
+		return fmt.Errorf("--promotion-gate %q: want off or evidence", cfg.gate)
 	}
 	if err := cfg.backend.check(spec); err != nil {
 		return err
@@ -163,7 +173,7 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 	m, err := issuer.New(issuer.Config{
 		Issuer: cfg.issuer, Store: st, Sealer: sealer, Backend: backend, Policy: *cfg.policy, KeySpec: spec,
 		Clock: clk, Logger: logger, PollInterval: cfg.poll,
-		Metrics: issuer.NewMetrics(reg, clk.Now),
+		Metrics: issuer.NewMetrics(reg, clk.Now), PromotionGate: gate,
 	})
 	if err != nil {
 		return err
@@ -172,16 +182,20 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 		return err
 	}
 	token := e.getenv("KEYROLL_ADMIN_TOKEN")
-	srv := issuerhttp.New(m, issuerhttp.Options{AdminToken: token, Gatherer: reg})
+	fetches := issuer.NewFetchRecorder(m, issuer.FetchRecorderConfig{
+		OnError: func(err error) { logger.Warn("recording key fetches failed", "err", err) }})
+	srv := issuerhttp.New(m, issuerhttp.Options{AdminToken: token, Gatherer: reg, Fetches: fetches})
 	printStartup(e, m, cfg, token != "")
 
 	// The rotation loop stops, and is waited for, before the store closes.
 	loopCtx, stopLoop := context.WithCancel(ctx)
 	loopDone := make(chan struct{})
 	spDone := make(chan struct{})
+	fetchesDone := make(chan struct{})
 	go func() { m.Run(loopCtx); close(loopDone) }()
+	go func() { fetches.Run(loopCtx); close(fetchesDone) }()
 	go func() { samlidp.RunSPRefresh(loopCtx, m, clk, m.SPRefreshInterval(), logger); close(spDone) }()
-	defer func() { stopLoop(); <-loopDone; <-spDone }()
+	defer func() { stopLoop(); <-loopDone; <-spDone; <-fetchesDone }()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -261,7 +275,7 @@ func printStartup(e *env, m *issuer.Manager, cfg serveConfig, hasToken bool) {
 // nextAction describes what the policy does next and when.
 func nextAction(m *issuer.Manager) (string, time.Time) {
 	snap := m.Snapshot()
-	ev := lifecycle.Forecast(snap.Keys, m.Policy(), m.Now(), m.Now().AddDate(2, 0, 0))
+	ev := lifecycle.ForecastHeld(snap.Keys, m.Policy(), m.Now(), m.Now().AddDate(2, 0, 0), m.Hold())
 	if len(ev) == 0 {
 		return "", time.Time{}
 	}

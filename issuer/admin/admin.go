@@ -44,6 +44,9 @@ type Options struct {
 	// SPMetadata reads a SAML SP's registration from its metadata URL when
 	// an application is created from one; nil: refused.
 	SPMetadata func(ctx context.Context, url string) (samlidp.SPRegistration, error)
+	// Fetches is this replica's fetch recorder, flushed before readiness
+	// is judged so that it counts the latest fetches; nil: none.
+	Fetches *issuer.FetchRecorder
 }
 
 // Handler is the admin API.
@@ -51,6 +54,7 @@ type Handler struct {
 	m         *issuer.Manager
 	tokens    TokenMinter
 	spMeta    func(ctx context.Context, url string) (samlidp.SPRegistration, error)
+	fetches   *issuer.FetchRecorder
 	tokenHash [32]byte
 	hasToken  bool
 	mux       *http.ServeMux
@@ -58,13 +62,14 @@ type Handler struct {
 
 // New returns the admin API of m, to be served under /admin/.
 func New(m *issuer.Manager, opts Options) *Handler {
-	h := &Handler{m: m, tokens: opts.Tokens, spMeta: opts.SPMetadata, mux: http.NewServeMux()}
+	h := &Handler{m: m, tokens: opts.Tokens, spMeta: opts.SPMetadata, fetches: opts.Fetches, mux: http.NewServeMux()}
 	if opts.Token != "" {
 		h.tokenHash, h.hasToken = sha256.Sum256([]byte(opts.Token)), true
 	}
 	h.keyRoutes(h.mux)
 	h.appRoutes(h.mux)
 	h.adminRoutes(h.mux)
+	h.readinessRoutes(h.mux)
 	return h
 }
 

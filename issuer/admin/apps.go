@@ -41,6 +41,8 @@ func appInfoOf(ctx context.Context, m *issuer.Manager, app store.Application) ad
 	if app.Proto() != store.ProtocolOIDC {
 		info.Fed = fedInfo(app.Fed)
 	}
+	u := m.AppURLs(app.ClientID)
+	info.URLs = &adminapi.AppURLs{Discovery: u[store.DocDiscovery], JWKS: u[store.DocJWKS], Metadata: u[store.DocMetadata]}
 	ak := m.AppKeyOf(ctx, app)
 	info.Warning = ak.Warning
 	if c := ak.Choice; c != nil {

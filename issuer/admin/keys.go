@@ -25,8 +25,16 @@ func (s *Handler) keyRoutes(mux *http.ServeMux) {
 
 func (s *Handler) keyInfos(ks []lifecycle.Key) []adminapi.KeyInfo {
 	out := make([]adminapi.KeyInfo, 0, len(ks))
+	h := s.m.Hold()
 	for _, k := range ks {
-		out = append(out, adminapi.NewKeyInfo(k, s.m.Policy()))
+		ki := adminapi.NewKeyInfo(k, s.m.Policy())
+		if k.State == lifecycle.Next && h.Holds(k.KID) {
+			ki.PromotionWaitsFor = h.Waiting
+			if by := lifecycle.PromoteBy(ks, s.m.Policy()); !by.IsZero() {
+				ki.PromoteBy = &by
+			}
+		}
+		out = append(out, ki)
 	}
 	return out
 }
@@ -170,7 +178,7 @@ func (s *Handler) timeline(w http.ResponseWriter, r *http.Request) {
 		Now: now, From: from, Until: until,
 		Keys:     s.keyInfos(snap.Keys),
 		Past:     eventInfos(past),
-		Forecast: eventInfos(lifecycle.Forecast(snap.Keys, s.m.Policy(), now, until)),
+		Forecast: eventInfos(lifecycle.ForecastHeld(snap.Keys, s.m.Policy(), now, until, s.m.Hold())),
 	})
 }
 

@@ -35,12 +35,16 @@ type Options struct {
 	// readiness verdicts, drill history); its Tokens default to the OIDC
 	// provider's.
 	Console console.Options
+	// Fetches records who fetched the published documents (the caller
+	// runs it); nil: fetches are not recorded.
+	Fetches *issuer.FetchRecorder
 }
 
 // New returns the issuer's HTTP handler over m.
 func New(m *issuer.Manager, opts Options) http.Handler {
 	mux := http.NewServeMux()
 	docs := issuer.NewDocuments(m)
+	docs.SetRecorder(opts.Fetches)
 	st := m.Store()
 	si := signin.New(st, m.Now, m.Logger(), strings.HasPrefix(m.Issuer(), "https://"))
 	op := oidc.New(m, st, si, m.Logger())
@@ -58,7 +62,7 @@ func New(m *issuer.Manager, opts Options) http.Handler {
 		copts.Tokens = op
 	}
 	mux.Handle(console.Path, console.New(m, copts))
-	mux.Handle("/admin/", admin.New(m, admin.Options{Token: opts.AdminToken, Tokens: op,
+	mux.Handle("/admin/", admin.New(m, admin.Options{Token: opts.AdminToken, Tokens: op, Fetches: opts.Fetches,
 		SPMetadata: func(ctx context.Context, url string) (samlidp.SPRegistration, error) {
 			return samlidp.FetchSPMetadata(ctx, nil, url)
 		}}))

@@ -109,6 +109,35 @@ var migrations = []string{
 	);
 	CREATE INDEX keyroll_sessions_admin ON keyroll_sessions (admin_fold);
 	CREATE INDEX keyroll_sessions_expires ON keyroll_sessions (expires_at);`,
+
+	// 5: fleet readiness evidence: key fetches rolled up per day and
+	// client, and drill history.
+	`CREATE TABLE keyroll_fetches (
+		day          BIGINT NOT NULL,
+		client_id    TEXT NOT NULL,
+		client       TEXT NOT NULL,
+		document     TEXT NOT NULL,
+		count        BIGINT NOT NULL,
+		not_modified BIGINT NOT NULL,
+		last_at      BIGINT NOT NULL,
+		generation   BIGINT NOT NULL,
+		next_kid     TEXT NOT NULL,
+		PRIMARY KEY (day, client_id, client, document)
+	);
+	CREATE TABLE keyroll_drills (
+		id        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		client_id TEXT NOT NULL,
+		app       TEXT NOT NULL,
+		mode      TEXT NOT NULL,
+		target    TEXT NOT NULL,
+		verdict   TEXT NOT NULL,
+		reason    TEXT NOT NULL,
+		started   BIGINT NOT NULL,
+		finished  BIGINT NOT NULL,
+		keys      TEXT NOT NULL,
+		report    BYTEA NOT NULL
+	);
+	CREATE INDEX keyroll_drills_app ON keyroll_drills (client_id, id);`,
 }
 
 // schemaVersion is the schema version this package writes.

@@ -107,6 +107,35 @@ var migrations = []string{
 	);
 	CREATE INDEX keyroll_sessions_admin ON keyroll_sessions (admin_fold);
 	CREATE INDEX keyroll_sessions_expires ON keyroll_sessions (expires_at);`,
+
+	// 5: fleet readiness evidence: key fetches rolled up per day and
+	// client, and drill history.
+	`CREATE TABLE keyroll_fetches (
+		day          INTEGER NOT NULL,
+		client_id    TEXT NOT NULL,
+		client       TEXT NOT NULL,
+		document     TEXT NOT NULL,
+		count        INTEGER NOT NULL,
+		not_modified INTEGER NOT NULL,
+		last_at      INTEGER NOT NULL,
+		generation   INTEGER NOT NULL,
+		next_kid     TEXT NOT NULL,
+		PRIMARY KEY (day, client_id, client, document)
+	);
+	CREATE TABLE keyroll_drills (
+		id        INTEGER PRIMARY KEY AUTOINCREMENT,
+		client_id TEXT NOT NULL,
+		app       TEXT NOT NULL,
+		mode      TEXT NOT NULL,
+		target    TEXT NOT NULL,
+		verdict   TEXT NOT NULL,
+		reason    TEXT NOT NULL,
+		started   INTEGER NOT NULL,
+		finished  INTEGER NOT NULL,
+		keys      TEXT NOT NULL,
+		report    BLOB NOT NULL
+	);
+	CREATE INDEX keyroll_drills_app ON keyroll_drills (client_id, id);`,
 }
 
 // schemaVersion is the schema version this package writes.

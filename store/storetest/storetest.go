@@ -66,6 +66,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UseOnceRace", testUseOnceRace},
 		{"Admins", testAdmins},
 		{"Sessions", testSessions},
+		{"Fetches", testFetches},
+		{"FetchesConcurrent", testFetchesConcurrent},
+		{"Drills", testDrills},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
