@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -30,6 +31,30 @@ func (e *APIError) Error() string { return fmt.Sprintf("%s (HTTP %d)", e.ErrorIn
 
 // tokenPath is the issuer's OAuth 2.0 token endpoint (issuer/oidc.TokenPath).
 const tokenPath = "/oauth2/token"
+
+// NotKeyrollError: what answered is not a keyroll issuer's admin API (a
+// web server, a proxy's error page, another service on the port).
+type NotKeyrollError struct {
+	Status      int
+	ContentType string
+	URL         string
+}
+
+func (e *NotKeyrollError) Error() string {
+	ct := e.ContentType
+	if mt, _, err := mime.ParseMediaType(ct); err == nil {
+		ct = mt
+	}
+	if ct == "" {
+		ct = "no content type"
+	}
+	return fmt.Sprintf("%s is not a keyroll server: HTTP %d %s (check --server or KEYROLL_SERVER)", e.URL, e.Status, ct)
+}
+
+func isJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
 
 // maxAdminResponse bounds what the client reads from the server.
 const maxAdminResponse = 16 << 20
@@ -62,10 +87,16 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if err != nil {
 		return fmt.Errorf("admin API: reading answer: %w", err)
 	}
+	if resp.StatusCode == http.StatusNoContent && out == nil {
+		return nil
+	}
+	if !isJSON(resp.Header.Get("Content-Type")) {
+		return &NotKeyrollError{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), URL: c.BaseURL}
+	}
 	if resp.StatusCode/100 != 2 {
 		ae := &APIError{Status: resp.StatusCode}
 		if json.Unmarshal(data, &ae.ErrorInfo) != nil || ae.ErrorInfo.Error == "" {
-			ae.ErrorInfo.Error = strings.TrimSpace(string(data[:min(len(data), 200)]))
+			return &NotKeyrollError{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), URL: c.BaseURL}
 		}
 		return ae
 	}

@@ -114,16 +114,16 @@ func (f *failingAdmin) WithdrawTransient(ctx context.Context, key string) (*admi
 func TestDrillCleanupFails(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t).rotate(t, false)
-	e.createApp(t, adminapi.CreateAppRequest{Name: "Payroll API", Audience: "api://lib"})
+	e.createApp(t, adminapi.CreateAppRequest{Name: "payroll-api", Audience: "api://lib"})
 	api := serve(t, drilltest.LibraryAPI(e.libraryVerifier(t, "api://lib")))
 	rep, progress := e.run(t, ctx, drill.Config{Admin: &failingAdmin{Client: e.admin, restore: true, withdraw: true},
-		App: "Payroll API", API: api, FreshKey: true})
+		App: "payroll-api", API: api, FreshKey: true})
 	if rep.Verdict != drill.Ready || rep.ExitCode() != 2 || len(rep.Cleanup.Left) != 2 {
 		t.Fatalf("verdict %s exit %d, left %+v\n%s", rep.Verdict, rep.ExitCode(), rep.Cleanup.Left, progress)
 	}
 	fresh := rep.Results[len(rep.Results)-1].Thumbprint
 	app, left := rep.Cleanup.Left[0], rep.Cleanup.Left[1]
-	if app.Fix != "keyroll apps restore-default 'Payroll API'" || !strings.Contains(app.What, "may still be pinned") || app.Err != errInjected.Error() {
+	if app.Fix != "keyroll apps restore-default payroll-api" || !strings.Contains(app.What, "may still be pinned") || app.Err != errInjected.Error() {
 		t.Errorf("left application %+v", app)
 	}
 	if left.Fix != "keyroll keys revoke "+fresh || !strings.Contains(left.What, "policy withdraws it at") {
@@ -131,17 +131,17 @@ func TestDrillCleanupFails(t *testing.T) {
 	}
 	contains(t, "progress", progress, "cleanup FAILED")
 	// What the report says is left is what is left, and its fixes clean up.
-	a, _ := e.admin.App(ctx, "Payroll API")
+	a, _ := e.admin.App(ctx, "payroll-api")
 	if a.KeyOverride != fresh {
 		t.Fatalf("override %q, want the fresh key %s left behind", a.KeyOverride, fresh)
 	}
-	if _, err := e.admin.RestoreDefault(ctx, "Payroll API"); err != nil {
+	if _, err := e.admin.RestoreDefault(ctx, "payroll-api"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.admin.Revoke(ctx, fresh); err != nil {
 		t.Fatal(err)
 	}
-	e.clean(t, "Payroll API", "")
+	e.clean(t, "payroll-api", "")
 }
 
 // TestDrillBadInput: an unknown application or a bad configuration stops

@@ -31,7 +31,7 @@ const (
 )
 
 var (
-	appNameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-]$|^[A-Za-z0-9]$`)
+	appNameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 	clientIDRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
 	userNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)
 	schemeRE   = regexp.MustCompile(`^[a-z][a-z0-9+.-]*$`)
@@ -40,7 +40,7 @@ var (
 func checkAppName(name string) error {
 	switch {
 	case !appNameRE.MatchString(name):
-		return invalid("application name %q: use 1 to 64 letters, digits, spaces, '.', '_' or '-', starting with a letter or digit", name)
+		return invalid("application name %q: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
 	case clientIDRE.MatchString(name):
 		return invalid("application name %q looks like a client id; choose a name people can read", name)
 	}

@@ -28,12 +28,12 @@ func TestRedirectURIs(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
-	for _, n := range []string{"a", "Payroll API", "web-1.test_2"} {
+	for _, n := range []string{"a", "Payroll-API", "web-1.test_2"} {
 		if err := checkAppName(n); err != nil {
 			t.Errorf("app name %q refused: %v", n, err)
 		}
 	}
-	for _, n := range []string{"", " a", "a ", "a/b", strings.Repeat("a", 65), "naïve", "0123456789abcdef0123456789abcdef"} {
+	for _, n := range []string{"", " a", "a ", "a b", "Payroll API", "a/b", strings.Repeat("a", 65), "naïve", "0123456789abcdef0123456789abcdef"} {
 		if err := checkAppName(n); err == nil {
 			t.Errorf("app name %q accepted", n)
 		}

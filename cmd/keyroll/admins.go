@@ -112,20 +112,7 @@ func runAdminsList(ctx context.Context, e *env, args []string) int {
 }
 
 func runAdminsDelete(ctx context.Context, e *env, args []string) int {
-	c := commands["admins delete"]
-	fs := newFlags(c)
-	var cf clientFlags
-	cf.define(fs, e)
-	pos, code := parseFlags(fs, c, e, args)
-	if code >= 0 {
-		return code
-	}
-	if len(pos) != 1 {
-		return usageErr(e, c, "give exactly one administrator NAME")
-	}
-	if err := cf.client(e).DeleteAdmin(ctx, pos[0]); err != nil {
-		return failErr(e, c, err)
-	}
-	fmt.Fprintf(e.stdout, "deleted console administrator %s (their console sessions ended)\n", pos[0])
-	return exitOK
+	return runDelete(ctx, e, commands["admins delete"], args, "administrator NAME", "console administrator", func(ctx context.Context, call clientCall) error {
+		return call.client.DeleteAdmin(ctx, call.args[0])
+	})
 }

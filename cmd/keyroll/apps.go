@@ -17,7 +17,9 @@ func init() {
                                [--requests-signed] [--sign both|response|assertion] [--nameid-format persistent|emailAddress|unspecified|transient]
        keyroll apps create NAME --wsfed --realm URI --reply URL... [--token-type saml2|saml11]
 
-Registers an application with the issuer. A confidential application (the
+Registers an application with the issuer. NAME is 1 to 64 letters, digits,
+'.', '_' or '-', starting with a letter or digit (no spaces, so it never
+needs quoting in a shell). A confidential application (the
 default) gets a client secret, printed this once: keyroll keeps only its
 SHA-256. A --public application (a native or single-page app) has no secret
 and must use PKCE. Redirect URIs match exactly; they are https, http to a
@@ -198,16 +200,9 @@ func runAppsShow(ctx context.Context, e *env, args []string) int {
 }
 
 func runAppsDelete(ctx context.Context, e *env, args []string) int {
-	c := commands["apps delete"]
-	call, code := parseClientCall(c, e, args, 1, appArg)
-	if code >= 0 {
-		return code
-	}
-	if err := call.client.DeleteApp(ctx, call.args[0]); err != nil {
-		return failErr(e, c, err)
-	}
-	fmt.Fprintf(e.stdout, "deleted application %s\n", call.args[0])
-	return exitOK
+	return runDelete(ctx, e, commands["apps delete"], args, appArg, "application", func(ctx context.Context, call clientCall) error {
+		return call.client.DeleteApp(ctx, call.args[0])
+	})
 }
 
 // appArg describes the APP argument in usage errors.

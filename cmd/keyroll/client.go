@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"strings"
 
 	"github.com/keyroll/keyroll/adminapi"
 )
@@ -53,4 +55,28 @@ func parseClientCall(c *command, e *env, args []string, want int, what string) (
 		return call, usageErr(e, c, "give exactly one "+what)
 	}
 	return clientCall{client: cf.client(e), json: *asJSON, args: pos}, -1
+}
+
+// deleted is what a delete command prints with --json.
+type deleted struct {
+	Deleted string `json:"deleted"`
+	Kind    string `json:"kind"`
+}
+
+// runDelete is the shape of every delete command: one argument, a client
+// call, "deleted KIND NAME" or, with --json, {"deleted": NAME, "kind": KIND}.
+func runDelete(ctx context.Context, e *env, c *command, args []string, what, kind string, del func(context.Context, clientCall) error) int {
+	call, code := parseClientCall(c, e, args, 1, what)
+	if code >= 0 {
+		return code
+	}
+	if err := del(ctx, call); err != nil {
+		return failErr(e, c, err)
+	}
+	if call.json {
+		writeJSONOut(e.stdout, deleted{Deleted: call.args[0], Kind: strings.Fields(kind)[len(strings.Fields(kind))-1]})
+		return exitOK
+	}
+	fmt.Fprintf(e.stdout, "deleted %s %s\n", kind, call.args[0])
+	return exitOK
 }

@@ -210,7 +210,7 @@ func TestDrillCLIUsage(t *testing.T) {
 		{"", []string{"--app", "x", "--web", "http://a/", "--password-stdin"}, "go together"},
 		{"", []string{"--app", "x", "--web", "http://a/", "--user", "alice", "--password-stdin"}, "standard input holds no password"},
 		{"", []string{"--app", "x", "--api", "http://a/", "extra"}, `unexpected argument "extra"`},
-		{"", []string{"--app", "nope", "--api", "http://127.0.0.1:9/"}, `FAILED: the drill could not run: application nope: store: not found: no application is named "nope"`},
+		{"", []string{"--app", "nope", "--api", "http://127.0.0.1:9/"}, `FAILED: the drill could not run: application nope: no application is named "nope"`},
 		{"", []string{"--app", "x", "--api", "not a url"}, "is not an absolute http or https URL"},
 		{"", []string{"--app", "x", "--api", "http://a/", "--fresh-key", "--refresh-wait", "-1s"}, "--refresh-wait must not be negative"},
 		{"", []string{"--app", "x", "--api", "http://a/", "--fresh-key", "--refresh-wait", "soon"}, `"soon" is not a duration`},

@@ -25,8 +25,7 @@ func parseFlags(fs *flag.FlagSet, c *command, e *env, args []string) (pos []stri
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(e.stdout, c.usage)
 			fmt.Fprintln(e.stdout, "\nFlags:")
-			fs.SetOutput(e.stdout)
-			fs.PrintDefaults()
+			printFlags(e.stdout, fs)
 			return nil, exitOK
 		}
 		if err != nil {
@@ -43,4 +42,22 @@ func parseFlags(fs *flag.FlagSet, c *command, e *env, args []string) (pos []stri
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// printFlags lists fs's flags as people type them: --name VALUE, the usage
+// on the next line, and the default when it is not the zero value.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		fmt.Fprintln(w, line)
+		def := f.DefValue
+		if def != "" && def != "false" && def != "0" && def != "0s" && def != "[]" {
+			usage += fmt.Sprintf(" (default %s)", def)
+		}
+		fmt.Fprintf(w, "      %s\n", usage)
+	})
 }

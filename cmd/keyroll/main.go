@@ -2,17 +2,14 @@
 // an issuer that rolls its keys, a relying-party verifier and guard proxy,
 // and tools for operators of any identity provider.
 //
-// Run "keyroll help" for the list of commands.
+// Run "keyroll --help" for the list of commands.
 package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"sort"
-	"strings"
 	"syscall"
 )
 
@@ -54,46 +51,5 @@ func main() {
 	os.Exit(run(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:]))
 }
 
-// run dispatches args to the longest matching command name ("keys rotate"
-// before "keys").
-func run(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		if len(args) > 1 {
-			if c := lookup(args[1:]); c != nil {
-				fmt.Fprint(e.stdout, c.usage)
-				return exitOK
-			}
-		}
-		printHelp(e.stdout)
-		return exitOK
-	}
-	for n := min(len(args), 3); n >= 1; n-- {
-		if c, ok := commands[strings.Join(args[:n], " ")]; ok {
-			return c.run(ctx, e, args[n:])
-		}
-	}
-	fmt.Fprintf(e.stderr, "keyroll: unknown command %q; run \"keyroll help\" for the list\n", strings.Join(args[:min(len(args), 2)], " "))
-	return exitUsage
-}
-
-func lookup(args []string) *command {
-	for n := min(len(args), 3); n >= 1; n-- {
-		if c, ok := commands[strings.Join(args[:n], " ")]; ok {
-			return c
-		}
-	}
-	return nil
-}
-
-func printHelp(w io.Writer) {
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	fmt.Fprintln(w, "keyroll: token-signing key rollover, end to end.\n\nUsage: keyroll COMMAND [flags]\n\nCommands:")
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-22s %s\n", n, commands[n].summary)
-	}
-	fmt.Fprintln(w, "\nRun \"keyroll help COMMAND\" or \"keyroll COMMAND -h\" for a command's flags and examples.")
-}
+// run runs the command args names and returns its exit code.
+func run(ctx context.Context, e *env, args []string) int { return execute(ctx, e, args) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/keyroll/keyroll/ops/keysync"
@@ -62,6 +63,7 @@ func runSync(ctx context.Context, e *env, args []string) int {
 	allowBad := fs.Bool("allow-invalid-signature", false, "sync from metadata whose signature does not verify")
 	allowUnpinned := fs.Bool("allow-unpinned", false, "change FILE from a source that is neither https nor signed by a pinned --metadata-signer (a local file, plain http)")
 	execCmd := fs.String("exec", "", "run `CMD` (sh -c) after FILE changed")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
 	pos, code := parseFlags(fs, c, e, args)
 	if code >= 0 {
 		return code
@@ -92,6 +94,16 @@ func runSync(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return opsFail(e, c, err)
 	}
+	if *asJSON {
+		// --exec's own output goes to stderr, so stdout stays one JSON document.
+		ran, err := runSyncHook(ctx, *execCmd, *to, res.Changed, e.stderr, e.stderr)
+		if err != nil {
+			return opsFail(e, c, err)
+		}
+		writeJSONOut(e.stdout, syncResult{Path: res.Path, Format: string(res.Format), Changed: res.Changed, Backup: res.Backup,
+			Keys: res.Keys, Added: nonNil(res.Added), Removed: nonNil(res.Removed), Skipped: nonNil(res.Skipped), ExecRan: ran})
+		return exitOK
+	}
 	if res.Changed {
 		fmt.Fprintf(e.stdout, "updated %s: %d key(s); added %s; removed %s\n", *to, res.Keys, opsList(res.Added), opsList(res.Removed))
 		if res.Backup != "" {
@@ -100,16 +112,22 @@ func runSync(ctx context.Context, e *env, args []string) int {
 	} else {
 		fmt.Fprintf(e.stdout, "unchanged: %s already holds the %d published key(s)\n", *to, res.Keys)
 	}
-	if *execCmd != "" {
-		ran, err := keysync.Hook(ctx, *execCmd, *to, res.Changed, e.stdout, e.stderr)
-		if err != nil {
-			return opsFail(e, c, err)
-		}
-		if ran && !res.Changed {
-			fmt.Fprintln(e.stdout, "ran --exec again: it had failed after the last change")
-		}
+	ran, err := runSyncHook(ctx, *execCmd, *to, res.Changed, e.stdout, e.stderr)
+	if err != nil {
+		return opsFail(e, c, err)
+	}
+	if ran && !res.Changed {
+		fmt.Fprintln(e.stdout, "ran --exec again: it had failed after the last change")
 	}
 	return exitOK
+}
+
+// runSyncHook runs --exec when one is given.
+func runSyncHook(ctx context.Context, cmd, path string, changed bool, stdout, stderr io.Writer) (bool, error) {
+	if cmd == "" {
+		return false, nil
+	}
+	return keysync.Hook(ctx, cmd, path, changed, stdout, stderr)
 }
 
 func opsList(s []string) string {
@@ -117,4 +135,24 @@ func opsList(s []string) string {
 		return "none"
 	}
 	return strings.Join(s, ", ")
+}
+
+// syncResult is what keyroll sync --json prints.
+type syncResult struct {
+	Path    string   `json:"path"`
+	Format  string   `json:"format"`
+	Changed bool     `json:"changed"`
+	Backup  string   `json:"backup,omitempty"`
+	Keys    int      `json:"keys"`
+	Added   []string `json:"added"`
+	Removed []string `json:"removed"`
+	Skipped []string `json:"skipped"`
+	ExecRan bool     `json:"exec_ran"`
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

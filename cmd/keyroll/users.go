@@ -127,20 +127,7 @@ func runUsersList(ctx context.Context, e *env, args []string) int {
 }
 
 func runUsersDelete(ctx context.Context, e *env, args []string) int {
-	c := commands["users delete"]
-	fs := newFlags(c)
-	var cf clientFlags
-	cf.define(fs, e)
-	pos, code := parseFlags(fs, c, e, args)
-	if code >= 0 {
-		return code
-	}
-	if len(pos) != 1 {
-		return usageErr(e, c, "give exactly one user NAME")
-	}
-	if err := cf.client(e).DeleteUser(ctx, pos[0]); err != nil {
-		return failErr(e, c, err)
-	}
-	fmt.Fprintf(e.stdout, "deleted test user %s\n", pos[0])
-	return exitOK
+	return runDelete(ctx, e, commands["users delete"], args, "user NAME", "test user", func(ctx context.Context, call clientCall) error {
+		return call.client.DeleteUser(ctx, call.args[0])
+	})
 }

@@ -144,20 +144,30 @@ func writeError(w http.ResponseWriter, code int, kind, msg string) {
 	httpjson.Write(w, code, adminapi.ErrorInfo{Error: msg, Code: kind})
 }
 
+// plain is an error's message without the sentinel prefixes callers act
+// on ("store: conflict: ", "invalid request: "): the status code says that.
+func plain(err error) string {
+	msg := err.Error()
+	for _, s := range []error{store.ErrConflict, store.ErrNotFound, issuer.ErrInvalid} {
+		msg = strings.TrimPrefix(msg, s.Error()+": ")
+	}
+	return msg
+}
+
 // writeErr maps an error to its HTTP status at the edge.
 func writeErr(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, lifecycle.ErrUnknownKey), errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", err.Error())
+		writeError(w, http.StatusNotFound, "not_found", plain(err))
 	case errors.Is(err, lifecycle.ErrNotPublished), errors.Is(err, lifecycle.ErrNextExists),
 		errors.Is(err, lifecycle.ErrNoReplacement), errors.Is(err, lifecycle.ErrNoPrimary),
 		errors.Is(err, store.ErrConflict):
-		writeError(w, http.StatusConflict, "conflict", err.Error())
+		writeError(w, http.StatusConflict, "conflict", plain(err))
 	case errors.Is(err, issuer.ErrInvalid):
-		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+		writeError(w, http.StatusBadRequest, "bad_request", plain(err))
 	case errors.Is(err, issuer.ErrNoSigningKey):
-		writeError(w, http.StatusServiceUnavailable, "unavailable", err.Error())
+		writeError(w, http.StatusServiceUnavailable, "unavailable", plain(err))
 	default:
-		writeError(w, http.StatusInternalServerError, "internal", err.Error())
+		writeError(w, http.StatusInternalServerError, "internal", plain(err))
 	}
 }

@@ -24,7 +24,7 @@ func TestAppsAdmin(t *testing.T) {
 	st := openSQLite(t, dir)
 	t.Cleanup(func() { st.Close() })
 	e := serveOn(t, st, testKEK(t), clock.NewFake(start))
-	created := e.createApp(t, adminapi.CreateAppRequest{Name: "Payroll API", Audience: "api://payroll", TokenLifetimeSeconds: 600,
+	created := e.createApp(t, adminapi.CreateAppRequest{Name: "payroll-api", Audience: "api://payroll", TokenLifetimeSeconds: 600,
 		RedirectURIs: []string{"https://payroll.example/signin-oidc"}})
 	if len(created.ClientSecret) < 43 || len(created.App.ClientID) != 32 || created.App.TokenLifetimeSeconds != 600 ||
 		created.App.SigningKey == nil || created.App.SigningKey.Override || created.App.Public {
@@ -34,7 +34,7 @@ func TestAppsAdmin(t *testing.T) {
 	if err != nil || len(user.Password) < 16 {
 		t.Fatalf("CreateUser with a generated password = (%+v, %v)", user, err)
 	}
-	for _, path := range []string{"/admin/apps", "/admin/apps/payroll%20api", "/admin/apps/" + created.App.ClientID, "/admin/users", "/admin/events"} {
+	for _, path := range []string{"/admin/apps", "/admin/apps/PAYROLL-API", "/admin/apps/" + created.App.ClientID, "/admin/users", "/admin/events"} {
 		resp, body := do(t, "GET", e.ts.URL+path, "", "")
 		if resp.StatusCode != 200 || strings.Contains(body, created.ClientSecret) || strings.Contains(body, user.Password) {
 			t.Errorf("GET %s: %d, or it shows a secret: %s", path, resp.StatusCode, body)
