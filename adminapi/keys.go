@@ -24,6 +24,9 @@ type KeyInfo struct {
 	EndedAt     *time.Time `json:"ended_at,omitempty"`     // revoked or expired
 	Urgent      bool       `json:"urgent,omitempty"`
 	Transient   bool       `json:"transient,omitempty"`
+	// Damaged says why the stored private key of a key that will never
+	// sign again does not open; empty when it opens or was not tried.
+	Damaged string `json:"damaged,omitempty"`
 }
 
 // EventInfo is an audit event as the admin API shows it.

@@ -118,7 +118,9 @@ func (d *Documents) health(w http.ResponseWriter, r *http.Request) {
 	snap := d.m.Snapshot()
 	body := map[string]any{"status": "ok", "generation": snap.Generation}
 	code := http.StatusOK
-	if snap.Primary == nil {
+	if snap.StateErr != nil {
+		body["status"], code = snap.StateErr.Error(), http.StatusServiceUnavailable
+	} else if snap.Primary == nil {
 		body["status"], code = "no primary signing key", http.StatusServiceUnavailable
 	} else {
 		body["primary"], body["primary_not_after"] = snap.Primary.KID, snap.Primary.NotAfter

@@ -64,6 +64,7 @@ type Manager struct {
 	miss    missRefresh
 	health  healthProbe
 	ended   endedKeys
+	damaged damagedKeys
 }
 
 // ErrWrongKEK is returned by Open when the store was created under another KEK.
@@ -120,15 +121,27 @@ func (m *Manager) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("issuer: refusing to start: %w", err)
 	}
+	if err := m.consistent(all); err != nil {
+		return fmt.Errorf("issuer: refusing to start: %w", err)
+	}
 	for _, k := range lifecycle.PublishedKeys(all) {
 		if _, err := m.sign.open(ctx, k); err != nil {
-			return fmt.Errorf("issuer: refusing to start: %w", err)
+			if mustOpen(k) {
+				return &DamagedError{Key: k, Err: err}
+			}
+			// A key that will never sign again: reported, not fatal.
 		}
 	}
 	if _, err := m.Check(ctx); err != nil {
 		return err
 	}
-	return m.Refresh(ctx)
+	if err := m.Refresh(ctx); err != nil {
+		return err
+	}
+	if err := m.Snapshot().StateErr; err != nil {
+		return fmt.Errorf("issuer: refusing to start: %w", err)
+	}
+	return nil
 }
 
 // Changed returns a channel that is closed when the snapshot is next
@@ -167,6 +180,9 @@ func (m *Manager) Check(ctx context.Context) ([]lifecycle.Event, error) {
 	var all []lifecycle.Event
 	for i := 0; i < 16; i++ {
 		ev, err := m.update(ctx, "policy", func(ks []lifecycle.Key, now time.Time) ([]lifecycle.Action, error) {
+			if err := lifecycle.Consistent(ks, m.cfg.Policy, now, true); err != nil {
+				return nil, err
+			}
 			if a, ok := lifecycle.Due(ks, m.cfg.Policy, now); ok {
 				return []lifecycle.Action{a}, nil
 			}
@@ -341,10 +357,16 @@ func (c *signerCache) open(ctx context.Context, k lifecycle.Key) (crypto.Signer,
 	}
 	sealed, err := c.m.cfg.Store.Sealed(ctx, k.KID)
 	if err != nil {
+		if errors.Is(err, store.ErrCorrupt) && !mustOpen(k) {
+			c.m.noteDamaged(ctx, k, err)
+		}
 		return nil, err
 	}
 	signer, err := c.m.cfg.Backend.Open(k.KID, k.Cert, sealed)
 	if err != nil {
+		if !mustOpen(k) {
+			c.m.noteDamaged(ctx, k, err)
+		}
 		return nil, err
 	}
 	c.m.signers.Store(k.KID, signer)

@@ -17,6 +17,7 @@ func (s *Handler) keyRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/keys", s.listKeys)
 	mux.HandleFunc("POST /admin/keys/rotate", s.rotate)
 	mux.HandleFunc("POST /admin/keys/revoke", s.revoke)
+	mux.HandleFunc("POST /admin/keys/repair", s.repair)
 	mux.HandleFunc("POST /admin/keys/transient", s.publishTransient)
 	mux.HandleFunc("DELETE /admin/keys/transient/{key}", s.withdrawTransient)
 	mux.HandleFunc("GET /admin/events", s.events)
@@ -26,7 +27,9 @@ func (s *Handler) keyRoutes(mux *http.ServeMux) {
 func (s *Handler) keyInfos(ks []lifecycle.Key) []adminapi.KeyInfo {
 	out := make([]adminapi.KeyInfo, 0, len(ks))
 	for _, k := range ks {
-		out = append(out, adminapi.NewKeyInfo(k, s.m.Policy()))
+		ki := adminapi.NewKeyInfo(k, s.m.Policy())
+		ki.Damaged = s.m.Damaged(k.KID)
+		out = append(out, ki)
 	}
 	return out
 }
@@ -184,4 +187,23 @@ func queryInt(r *http.Request, name string, def, max int) (int, error) {
 		return 0, fmt.Errorf("%s: want a whole number from 0 to %d, got %q", name, max, v)
 	}
 	return n, nil
+}
+
+// repair shows or applies the smallest change that makes the key set
+// consistent (several primaries, no primary, an unpromotable next key).
+func (s *Handler) repair(w http.ResponseWriter, r *http.Request) {
+	var req adminapi.RepairRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	res, err := s.m.Repair(r.Context(), req.Apply, actor)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	out := adminapi.RepairInfo{Problems: []adminapi.ProblemInfo{}, Events: eventInfos(res.Events), Applied: res.Applied}
+	for _, p := range res.Problems {
+		out.Problems = append(out.Problems, adminapi.ProblemInfo{Kind: string(p.Kind), Thumbprints: p.Thumbprints, Text: p.Text})
+	}
+	httpjson.Write(w, http.StatusOK, out)
 }
