@@ -37,6 +37,7 @@ func New(m *issuer.Manager, opts Options) http.Handler {
 	docs := issuer.NewDocuments(m)
 	st := m.Store()
 	si := signin.New(st, m.Now, m.Logger(), strings.HasPrefix(m.Issuer(), "https://"))
+	si.SetAudit(m.Audit)
 	op := oidc.New(m, st, si, m.Logger())
 	op.Register(mux)
 	for k, v := range op.Discovery() {
