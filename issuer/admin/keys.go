@@ -1,14 +1,15 @@
 package admin
 
 import (
-	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/internal/httpjson"
+	"github.com/keyroll/keyroll/internal/strictjson"
 	"github.com/keyroll/keyroll/issuer"
 	"github.com/keyroll/keyroll/lifecycle"
 )
@@ -42,11 +43,14 @@ func (s *Handler) listKeys(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, http.StatusOK, s.keyInfos(s.m.Snapshot().Keys))
 }
 
-// decode reads a JSON body strictly: known fields only, one value.
+// decode reads a JSON body strictly: one value, known members only, none
+// twice, nothing after it (internal/strictjson).
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := io.ReadAll(r.Body)
+	if err == nil {
+		err = strictjson.Decode(body, v)
+	}
+	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad_request", "request body: "+err.Error())
 		return false
 	}

@@ -90,3 +90,24 @@ func TestClientAuthAnswersAlike(t *testing.T) {
 		t.Fatalf("after the wait: %d", status)
 	}
 }
+
+// Fault (f): the admin API accepted duplicate JSON members (and trailing
+// data); every admin body is now decoded strictly.
+func TestAdminBodiesStrict(t *testing.T) {
+	e := newOAuthEnv(t)
+	before := e.state(t)
+	for _, c := range []struct{ path, body, says string }{
+		{"/admin/keys/revoke", `{"key":"A","key":"B"}`, "twice"},
+		{"/admin/keys/revoke", `{"key":"A","KEY":"B"}`, "twice"},
+		{"/admin/keys/rotate", `{"urgent":false} {"urgent":true}`, "after the JSON value"},
+		{"/admin/keys/rotate", `{"urgent":true,"why":"x"}`, "unknown field"},
+		{"/admin/keys/repair", `{"apply":true,"apply":false}`, "twice"},
+		{"/admin/apps", `{"name":"a","name":"b"}`, "twice"},
+	} {
+		resp, body := do(t, "POST", e.ts.URL+c.path, "", c.body, "Content-Type", "application/json")
+		if resp.StatusCode != 400 || !strings.Contains(body, c.says) {
+			t.Errorf("POST %s %s: %d %s", c.path, c.body, resp.StatusCode, body)
+		}
+	}
+	before.mustEqual(t, "refused admin bodies", e.state(t))
+}
