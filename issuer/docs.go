@@ -107,6 +107,9 @@ func (d *Documents) discovery(w http.ResponseWriter, r *http.Request) {
 		"response_types_supported":              []string{"code"},
 		"subject_types_supported":               []string{"public"},
 	}
+	if snap.Primary != nil {
+		doc["keyroll_signing_kid"] = snap.Primary.KID // lets operator tools know the signer, not estimate it
+	}
 	for k, v := range d.extra {
 		doc[k] = v
 	}
