@@ -15,7 +15,9 @@ type fuzzStore struct{}
 func (fuzzStore) InitSetting(_ context.Context, _ string, _ []byte) ([]byte, error) {
 	return []byte("0123456789abcdef0123456789abcdef"), nil
 }
-func (fuzzStore) User(context.Context, string) (store.User, error) { return store.User{}, store.ErrNotFound }
+func (fuzzStore) User(context.Context, string) (store.User, error) {
+	return store.User{}, store.ErrNotFound
+}
 
 // FuzzOpen: a sign-in form handle that was not sealed for this cookie and
 // protocol never opens, whatever its bytes.
