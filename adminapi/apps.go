@@ -158,6 +158,8 @@ type TokenError struct {
 	Status      int    `json:"-"`
 	Code        string `json:"error"`
 	Description string `json:"error_description,omitempty"`
+	// RetryAfter, in seconds, is sent as Retry-After on a 429.
+	RetryAfter int `json:"-"`
 }
 
 // Error returns the code and description.

@@ -29,6 +29,9 @@ type KeyInfo struct {
 	// is promoted at the latest (the critical threshold).
 	PromotionWaitsFor []string   `json:"promotion_waits_for,omitempty"`
 	PromoteBy         *time.Time `json:"promote_by,omitempty"`
+	// Damaged says why the stored private key of a key that will never
+	// sign again does not open; empty when it opens or was not tried.
+	Damaged string `json:"damaged,omitempty"`
 }
 
 // EventInfo is an audit event as the admin API shows it.

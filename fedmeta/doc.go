@@ -64,7 +64,7 @@ const MaxDepth = 64
 // MaxElements is the most elements a document may hold; the raw bytes are
 // counted before a tree is built. The largest real document has a few
 // thousand.
-const MaxElements = 50_000
+const MaxElements = 20_000
 
 // Sentinel errors. Returned errors wrap one of these (test with errors.Is) and
 // add what exactly was wrong.

@@ -55,7 +55,7 @@ func hostileCases(t testing.TB) []hostileCase {
 		{"text after root", mdOpen + `</EntityDescriptor>junk`, ErrMalformed, ""},
 		{"undefined entity", mdOpen + `&foo;</EntityDescriptor>`, ErrMalformed, "not well-formed"},
 		{"duplicate attribute", `<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" ID="_a" ID="_b" entityID="e"/>`, ErrMalformed, "duplicate attribute ID"},
-		{"element flood", mdOpen + strings.Repeat("<x/>", MaxElements) + `</EntityDescriptor>`, ErrTooLarge, "more than 50000 elements"},
+		{"element flood", mdOpen + strings.Repeat("<x/>", MaxElements) + `</EntityDescriptor>`, ErrTooLarge, "more than 20000 elements"},
 		{"deep nesting", mdOpen + strings.Repeat("<x>", 100) + strings.Repeat("</x>", 100) + `</EntityDescriptor>`, ErrMalformed, "depth"},
 	}
 }

@@ -48,7 +48,11 @@ func (l logObserver) Refreshed(e verify.RefreshEvent) {
 	case verify.OutcomeUnchanged:
 		l.log.Debug("keys unchanged", attrs...)
 	default:
-		l.log.Warn("key refresh failed; serving the last good keys", append(attrs, "outcome", e.Outcome.String(), "err", e.Err)...)
+		msg := "key refresh failed; serving the last good keys"
+		if e.Keys == 0 {
+			msg = "key refresh failed and there are no keys to serve: every token is refused until a refresh succeeds"
+		}
+		l.log.Warn(msg, append(attrs, "outcome", e.Outcome.String(), "err", e.Err)...)
 	}
 	if e.StoreErr != nil {
 		l.log.Warn("could not persist the key cache", "err", e.StoreErr)

@@ -131,6 +131,9 @@ func (d *Documents) discovery(w http.ResponseWriter, r *http.Request) {
 		"response_types_supported":              []string{"code"},
 		"subject_types_supported":               []string{"public"},
 	}
+	if snap.Primary != nil {
+		doc["keyroll_signing_kid"] = snap.Primary.KID // lets operator tools know the signer, not estimate it
+	}
 	for k, v := range d.extra {
 		doc[k] = v
 	}
@@ -142,7 +145,9 @@ func (d *Documents) health(w http.ResponseWriter, r *http.Request) {
 	snap := d.m.Snapshot()
 	body := map[string]any{"status": "ok", "generation": snap.Generation}
 	code := http.StatusOK
-	if snap.Primary == nil {
+	if snap.StateErr != nil {
+		body["status"], code = snap.StateErr.Error(), http.StatusServiceUnavailable
+	} else if snap.Primary == nil {
 		body["status"], code = "no primary signing key", http.StatusServiceUnavailable
 	} else {
 		body["primary"], body["primary_not_after"] = snap.Primary.KID, snap.Primary.NotAfter

@@ -71,6 +71,7 @@ type Manager struct {
 	// waitAudited is the last promotion wait audited; guarded by the
 	// rollover check (Run, or the caller of Check).
 	waitAudited string
+	damaged damagedKeys
 }
 
 // ErrWrongKEK is returned by Open when the store was created under another KEK.
@@ -127,15 +128,27 @@ func (m *Manager) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("issuer: refusing to start: %w", err)
 	}
+	if err := m.consistent(all); err != nil {
+		return fmt.Errorf("issuer: refusing to start: %w", err)
+	}
 	for _, k := range lifecycle.PublishedKeys(all) {
 		if _, err := m.sign.open(ctx, k); err != nil {
-			return fmt.Errorf("issuer: refusing to start: %w", err)
+			if mustOpen(k) {
+				return &DamagedError{Key: k, Err: err}
+			}
+			// A key that will never sign again: reported, not fatal.
 		}
 	}
 	if _, err := m.Check(ctx); err != nil {
 		return err
 	}
-	return m.Refresh(ctx)
+	if err := m.Refresh(ctx); err != nil {
+		return err
+	}
+	if err := m.Snapshot().StateErr; err != nil {
+		return fmt.Errorf("issuer: refusing to start: %w", err)
+	}
+	return nil
 }
 
 // Changed returns a channel that is closed when the snapshot is next
@@ -175,6 +188,9 @@ func (m *Manager) Check(ctx context.Context) ([]lifecycle.Event, error) {
 	for i := 0; i < 16; i++ {
 		hold := m.askGate(ctx, m.Now())
 		ev, err := m.update(ctx, "policy", func(ks []lifecycle.Key, now time.Time) ([]lifecycle.Action, error) {
+			if err := lifecycle.Consistent(ks, m.cfg.Policy, now, true); err != nil {
+				return nil, err
+			}
 			if a, ok := lifecycle.DueHeld(ks, m.cfg.Policy, now, hold); ok {
 				return []lifecycle.Action{a}, nil
 			}
@@ -349,10 +365,16 @@ func (c *signerCache) open(ctx context.Context, k lifecycle.Key) (crypto.Signer,
 	}
 	sealed, err := c.m.cfg.Store.Sealed(ctx, k.KID)
 	if err != nil {
+		if errors.Is(err, store.ErrCorrupt) && !mustOpen(k) {
+			c.m.noteDamaged(ctx, k, err)
+		}
 		return nil, err
 	}
 	signer, err := c.m.cfg.Backend.Open(k.KID, k.Cert, sealed)
 	if err != nil {
+		if !mustOpen(k) {
+			c.m.noteDamaged(ctx, k, err)
+		}
 		return nil, err
 	}
 	c.m.signers.Store(k.KID, signer)

@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +21,8 @@ type Metrics struct {
 	waiting         *prometheus.GaugeVec
 	waitingCount    prometheus.Gauge
 	promoteBy       prometheus.Gauge
+	stateProblems   prometheus.Gauge
+	damaged         prometheus.Gauge
 }
 
 // NewMetrics registers the issuer's metrics with reg; now is the clock that
@@ -59,7 +62,13 @@ func NewMetrics(reg prometheus.Registerer, now func() time.Time) *Metrics {
 		}
 		return float64(na) - float64(m.now().UnixNano())/1e9
 	})
-	reg.MustRegister(m.published, m.transitions, m.checkFailures, m.lastCheck, expiry)
+	m.stateProblems = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "keyroll_key_state_problems", Help: "Reasons the key set cannot keep rolling (several primaries, no primary, an unpromotable next key); 0 when healthy.",
+	})
+	m.damaged = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "keyroll_damaged_private_keys", Help: "Keys that will never sign again whose stored private key does not open.",
+	})
+	reg.MustRegister(m.published, m.transitions, m.checkFailures, m.lastCheck, expiry, m.stateProblems, m.damaged)
 	for _, st := range []lifecycle.State{lifecycle.Next, lifecycle.Primary, lifecycle.Retired} {
 		m.published.WithLabelValues(string(st))
 	}
@@ -79,6 +88,12 @@ func (m *Metrics) observe(s *Snapshot, _ time.Time) {
 	for _, st := range []lifecycle.State{lifecycle.Next, lifecycle.Primary, lifecycle.Retired} {
 		m.published.WithLabelValues(string(st)).Set(float64(counts[st]))
 	}
+	var se *lifecycle.StateError
+	if errors.As(s.StateErr, &se) {
+		m.stateProblems.Set(float64(len(se.Problems)))
+	} else {
+		m.stateProblems.Set(0)
+	}
 	if s.Primary != nil {
 		m.primaryNotAfter.Store(s.Primary.NotAfter.Unix())
 	} else {
@@ -89,6 +104,12 @@ func (m *Metrics) observe(s *Snapshot, _ time.Time) {
 func (m *Metrics) transition(e lifecycle.Event) {
 	if m != nil {
 		m.transitions.WithLabelValues(string(e.To), e.Actor).Inc()
+	}
+}
+
+func (m *Metrics) damagedKeys(n int) {
+	if m != nil {
+		m.damaged.Set(float64(n))
 	}
 }
 

@@ -42,6 +42,11 @@ type Snapshot struct {
 	Metadata     []byte // signed by the primary where its key type allows
 	MetadataETag string
 	MetadataErr  error // why Metadata is unsigned, if it is
+	// StateErr says why the key set cannot keep rolling (a
+	// *lifecycle.StateError): several primaries, an unpromotable next
+	// key, no primary the policy can restore. Such a replica is unhealthy
+	// until keyroll keys repair fixes the store.
+	StateErr error
 }
 
 func (m *Manager) build(ctx context.Context, all []lifecycle.Key, gen int64) (*Snapshot, error) {
@@ -77,6 +82,9 @@ func (m *Manager) build(ctx context.Context, all []lifecycle.Key, gen int64) (*S
 		s.NextKID = all[ni].KID
 	}
 	s.NextChange = lifecycle.NextDue(all, m.cfg.Policy, m.Now())
+	if s.StateErr = m.consistent(all); s.StateErr != nil {
+		m.cfg.Logger.Error("the key set cannot keep rolling", "generation", gen, "err", s.StateErr)
+	}
 	s.Metadata, s.MetadataErr = m.metadata(ctx, s, certs)
 	s.MetadataETag = etag(s.Metadata)
 	return s, nil

@@ -17,6 +17,11 @@ import (
 // after MaxSetSize+1 bytes.
 const MaxSetSize = 1 << 20
 
+// MaxSetKeys is the most keys a set may hold. Providers publish a handful;
+// the limit keeps a 1 MiB set of tiny keys from costing a parse (and an
+// error report) per key: such a set is refused as a whole.
+const MaxSetKeys = 1000
+
 // maxCerts bounds the x5c chain of one key.
 const maxCerts = 10
 
@@ -61,6 +66,9 @@ func readSet(data []byte) ([]json.RawMessage, error) {
 	var keys []json.RawMessage
 	if raw[0] != '[' || json.Unmarshal(raw, &keys) != nil {
 		return nil, fmt.Errorf(`%w: "keys" is not an array`, ErrNotJWKS)
+	}
+	if len(keys) > MaxSetKeys {
+		return nil, fmt.Errorf(`%w: %d keys, limit %d`, ErrTooLarge, len(keys), MaxSetKeys)
 	}
 	return keys, nil
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/keyroll/keyroll/internal/strictjson"
 )
 
 // Reference is what the store keeps, in place of a sealed private key, for
@@ -50,9 +52,7 @@ func ParseReference(stored []byte) (Reference, error) {
 		return Reference{}, fmt.Errorf("%w: not a reference", ErrBadReference)
 	}
 	var r Reference
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
+	if err := strictjson.Decode(body, &r); err != nil {
 		return Reference{}, fmt.Errorf("%w: %v", ErrBadReference, err)
 	}
 	if r.Backend == "" || r.ID == "" || r.KID == "" {

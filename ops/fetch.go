@@ -135,6 +135,7 @@ func (l *Loader) fromDocument(ctx context.Context, data []byte, location string)
 		return nil, fmt.Errorf("%s (jwks_uri of %s): %w", jwksURL, location, err)
 	}
 	p.Discovery = location
+	p.DeclaredSigner = d.SigningKID
 	if d.Issuer != "" {
 		p.Issuer = d.Issuer
 	}

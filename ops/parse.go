@@ -81,6 +81,9 @@ type Published struct {
 	Signature Signature // metadata only
 	// ValidUntil is the metadata's validUntil (zero if absent).
 	ValidUntil time.Time
+	// DeclaredSigner is the kid the provider says signs now (keyroll's
+	// discovery member keyroll_signing_kid); empty when it does not say.
+	DeclaredSigner string
 }
 
 // SkippedSigning returns the keys the parser left out that are published
@@ -213,6 +216,8 @@ func parseMetadata(data []byte, location string, pin Pin) (*Published, error) {
 type discovery struct {
 	Issuer  string `json:"issuer"`
 	JWKSURI string `json:"jwks_uri"`
+	// SigningKID is the kid keyroll's issuer says it signs with now.
+	SigningKID string `json:"keyroll_signing_kid"`
 }
 
 func parseDiscovery(data []byte) (discovery, error) {

@@ -29,6 +29,9 @@ type KeyJSON struct {
 	Source        string     `json:"source"`
 	Sources       []string   `json:"sources"`
 	Location      string     `json:"location"`
+	// Expired: the certificate's NotAfter has passed (set by the caller,
+	// which knows the time).
+	Expired bool `json:"expired"`
 }
 
 // JSON returns k's --json form; location is the document it came from.
@@ -67,22 +70,34 @@ func WriteHeader(w io.Writer, p *Published) {
 	}
 }
 
-// WriteKeysTable prints keys as a table, then a note for keys without a
+// WriteKeysTable prints keys as a table (certificates expired at now
+// marked EXPIRED, with a warning), then a note for keys without a
 // certificate.
-func WriteKeysTable(w io.Writer, keys []Key) error {
+func WriteKeysTable(w io.Writer, keys []Key, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "KID\tTHUMBPRINT (SHA-1)\tSHA-256\tALG\tSUBJECT\tNOT BEFORE\tNOT AFTER\tSOURCE")
-	var bare []Key
+	var bare, expired []Key
 	for _, k := range keys {
 		tp, s256, subj := k.Thumbprint, k.SHA256, k.Subject
 		if !k.HasCert() {
 			tp, s256, subj = "-", "-", "(no certificate)"
 			bare = append(bare, k)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.KID, tp, s256, k.Alg, subj, Date(k.NotBefore), Date(k.NotAfter), k.Source())
+		notAfter := Date(k.NotAfter)
+		if k.ExpiredAt(now) {
+			notAfter += " EXPIRED"
+			expired = append(expired, k)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.KID, tp, s256, k.Alg, subj, Date(k.NotBefore), notAfter, k.Source())
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if len(expired) > 0 {
+		fmt.Fprintf(w, "\nWARNING: %d of %d published certificate(s) have expired (as of %s); relying parties that check certificate dates refuse tokens they sign:\n", len(expired), len(keys), Date(now))
+		for _, k := range expired {
+			fmt.Fprintf(w, "  kid %s (%s) expired %s\n", k.KID, k.Thumbprint, Date(k.NotAfter))
+		}
 	}
 	if len(bare) > 0 {
 		fmt.Fprintf(w, "\n%d key(s) are published without a certificate (no x5c), so they have no certificate thumbprint or dates.\nTheir RFC 7638 JWK thumbprints:\n", len(bare))

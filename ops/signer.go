@@ -52,11 +52,13 @@ func (p *Published) CheckHint(hint string) error {
 //  2. the certificate that verifies a signed metadata document: AD FS signs
 //     its metadata with its primary token-signing certificate and Entra ID
 //     with its current signing key;
-//  3. AD FS thresholds: of the certificates valid at now, the newest one
+//  3. the key the provider names as its signer (keyroll's issuer does, in
+//     its discovery document);
+//  4. AD FS thresholds: of the certificates valid at now, the newest one
 //     published (NotBefore) at least pol.PromotionThreshold ago; when every
 //     valid certificate is younger, the oldest of them.
 //
-// Only 1 and 2 are knowledge; 3 is marked Estimate. Keys without
+// Only 1 to 3 are knowledge; 4 is marked Estimate. Keys without
 // certificate dates (a bare JWKS) leave the signer unknown. A hint that
 // names no published key leaves it unknown too; see CheckHint.
 func (p *Published) Signer(pol lifecycle.Policy, now time.Time, hint string) SignerGuess {
@@ -69,6 +71,11 @@ func (p *Published) Signer(pol lifecycle.Policy, now time.Time, hint string) Sig
 	if p.Signature.Valid {
 		if i := p.Find(p.Signature.Signer); i >= 0 {
 			return SignerGuess{Index: i, Method: "it signed the metadata document"}
+		}
+	}
+	if p.DeclaredSigner != "" {
+		if i := p.Find(p.DeclaredSigner); i >= 0 {
+			return SignerGuess{Index: i, Method: "the provider names it as its signing key (keyroll_signing_kid in discovery)"}
 		}
 	}
 	return byThresholds(p.Keys, pol, now)

@@ -100,17 +100,23 @@ func (s *discoverySource) jwksURI(ctx context.Context, req FetchRequest) (string
 	if err != nil {
 		return "", err
 	}
+	return parseDiscovery(doc.Body, s.configURL, s.issuer)
+}
+
+// parseDiscovery reads the jwks_uri of a discovery document fetched from
+// configURL, which must name issuer.
+func parseDiscovery(body []byte, configURL, issuer string) (string, error) {
 	var d struct {
 		Issuer  string `json:"issuer"`
 		JWKSURI string `json:"jwks_uri"`
 	}
-	if err := json.Unmarshal(doc.Body, &d); err != nil {
-		return "", fmt.Errorf("%w: %s: %v", ErrDiscovery, s.configURL, err)
+	if err := json.Unmarshal(body, &d); err != nil {
+		return "", fmt.Errorf("%w: %s: %v", ErrDiscovery, configURL, err)
 	}
-	if d.Issuer != s.issuer {
-		return "", fmt.Errorf("%w: issuer is %s, want %s", ErrDiscovery, clip(d.Issuer), clip(s.issuer))
+	if d.Issuer != issuer {
+		return "", fmt.Errorf("%w: issuer is %s, want %s", ErrDiscovery, clip(d.Issuer), clip(issuer))
 	}
-	if err := checkJWKSURI(s.configURL, d.JWKSURI); err != nil {
+	if err := checkJWKSURI(configURL, d.JWKSURI); err != nil {
 		return "", err
 	}
 	return d.JWKSURI, nil

@@ -74,6 +74,7 @@ func runKeysList(ctx context.Context, e *env, args []string) int {
 		writeJSONOut(e.stdout, ks)
 		return exitOK
 	}
+	damaged := 0
 	t := newTable(e.stdout, "THUMBPRINT", "KID", "ALG", "STATE", "NOT BEFORE", "NOT AFTER", "PROMOTED", "RETIRED", "UNPUBLISHED")
 	for _, k := range ks {
 		promoted := dayp(k.PromotedAt)
@@ -84,10 +85,18 @@ func runKeysList(ctx context.Context, e *env, args []string) int {
 		if k.UnpublishAt != nil {
 			unpub = "≥" + dayp(k.UnpublishAt)
 		}
-		t.row(k.Thumbprint, k.KID, k.Alg, k.State, day(k.NotBefore), day(k.NotAfter), promoted, retired, unpub)
+		state := k.State
+		if k.Damaged != "" {
+			state += " DAMAGED"
+			damaged++
+		}
+		t.row(k.Thumbprint, k.KID, k.Alg, state, day(k.NotBefore), day(k.NotAfter), promoted, retired, unpub)
 	}
 	t.flush()
 	printWaits(e, ks)
+	if damaged > 0 {
+		fmt.Fprintf(e.stdout, "DAMAGED: %d stored private key(s) do not open; those keys will never sign again, so the issuer keeps running (see keyroll events; restore from a backup to keep them)\n", damaged)
+	}
 	return exitOK
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -87,6 +88,7 @@ func policyFlags(fs *flag.FlagSet) (*lifecycle.Policy, []string) {
 type serveConfig struct {
 	listen, issuer, store, keyAlg string
 	gate                          string
+	insecureHTTPIssuer            bool
 	poll                          time.Duration
 	policy                        *lifecycle.Policy
 	backend                       *backendConfig
@@ -97,7 +99,8 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(c)
 	var cfg serveConfig
 	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "address to listen on")
-	fs.StringVar(&cfg.issuer, "issuer", "", "issuer URL (default http://LISTEN)")
+	fs.StringVar(&cfg.issuer, "issuer", "", "issuer URL: absolute https, no query or fragment (default http://LISTEN, for a loopback LISTEN)")
+	fs.BoolVar(&cfg.insecureHTTPIssuer, "insecure-http-issuer", false, "DEVELOPMENT ONLY: allow an http issuer URL on a non-loopback host")
 	fs.StringVar(&cfg.store, "store", defaultStore, "sqlite:PATH or postgres://...")
 	fs.StringVar(&cfg.keyAlg, "key-alg", "RS256", "algorithm of new keys: RS256, RS256:3072, RS256:4096, PS256, ES256, EdDSA")
 	fs.StringVar(&cfg.gate, "promotion-gate", "off", "off, or evidence: promote the next key only once every application that fetched keys in the last 30 days has fetched it or passed a drill with it (the critical threshold always wins)")
@@ -157,12 +160,22 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 	if cfg.issuer == "" {
 		cfg.issuer = "http://" + displayAddr(ln.Addr())
 	}
+	if err := checkIssuerURL(cfg.issuer, cfg.insecureHTTPIssuer); err != nil {
+		return err
+	}
+	if u, _ := url.Parse(cfg.issuer); u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+		fmt.Fprintf(e.stderr, "WARNING: --insecure-http-issuer: the issuer %s is plain http on a network host; tokens, codes and sign-in cookies travel unencrypted. Never use this outside development.\n", cfg.issuer)
+	}
 	st, kekFile, err := openStore(ctx, cfg.store)
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
 	defer st.Close()
-	sealer, backend, err := keyBackend(e, hsm, kekFile)
+	fresh, err := issuer.StoreIsNew(ctx, st)
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	sealer, backend, err := keyBackend(e, hsm, kekFile, fresh)
 	if err != nil {
 		return err
 	}
@@ -213,10 +226,10 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 }
 
 // keyBackend loads the KEK and returns the backend of the issuer's keys:
-// software keys sealed under the KEK (created beside a new SQLite store),
-// or the HSM for new keys with the KEK, if there is one, for older
-// software keys.
-func keyBackend(e *env, hsm keys.Backend, kekFile string) (*keys.Sealer, keys.Backend, error) {
+// software keys sealed under the KEK (created beside a new SQLite store,
+// and only beside a new, empty one: newStore), or the HSM for new keys
+// with the KEK, if there is one, for older software keys.
+func keyBackend(e *env, hsm keys.Backend, kekFile string, newStore bool) (*keys.Sealer, keys.Backend, error) {
 	if hsm != nil {
 		sealer, _, err := optionalKEK(e.getenv, kekFile)
 		if err != nil {
@@ -224,8 +237,12 @@ func keyBackend(e *env, hsm keys.Backend, kekFile string) (*keys.Sealer, keys.Ba
 		}
 		return sealer, keys.Mixed{HSM: hsm, Software: keys.Software{Sealer: sealer}}, nil
 	}
-	kek, src, err := keys.LoadKEK(e.getenv, kekFile, true)
+	kek, src, err := keys.LoadKEK(e.getenv, kekFile, newStore)
 	if err != nil {
+		if !newStore {
+			return nil, nil, fmt.Errorf("refusing to start: the store was created under a key-encryption key and none was found (%s): %w; "+
+				"restore the KEK from its backup (a new one cannot open the stored keys); nothing was written", kekSearched(e.getenv, kekFile), err)
+		}
 		return nil, nil, err
 	}
 	if src.Created {
@@ -296,4 +313,18 @@ func displayAddr(a net.Addr) string {
 		return a.String()
 	}
 	return tcp.String()
+}
+
+// kekSearched says where LoadKEK looked for the KEK, for an error message.
+func kekSearched(getenv func(string) string, kekFile string) string {
+	if getenv("KEYROLL_KEK") != "" {
+		return "KEYROLL_KEK"
+	}
+	if f := getenv("KEYROLL_KEK_FILE"); f != "" {
+		return "looked in KEYROLL_KEK_FILE=" + f
+	}
+	if kekFile == "" {
+		return "KEYROLL_KEK and KEYROLL_KEK_FILE are not set"
+	}
+	return "KEYROLL_KEK and KEYROLL_KEK_FILE are not set; looked in " + kekFile
 }

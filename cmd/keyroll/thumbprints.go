@@ -71,6 +71,7 @@ func runThumbprints(ctx context.Context, e *env, args []string) int {
 		return opsFail(e, c, err)
 	}
 	keys := p.Keys
+	now := time.Now().UTC()
 	if *latest {
 		k, ok := ops.Latest(keys)
 		if !ok {
@@ -89,13 +90,14 @@ func runThumbprints(ctx context.Context, e *env, args []string) int {
 		out := make([]ops.KeyJSON, len(keys))
 		for i, k := range keys {
 			out[i] = k.JSON(p.Location)
+			out[i].Expired = k.ExpiredAt(now)
 		}
 		writeJSONOut(e.stdout, out)
 		return exitOK
 	}
 	ops.WriteHeader(e.stdout, p)
 	fmt.Fprintln(e.stdout)
-	ops.WriteKeysTable(e.stdout, keys)
+	ops.WriteKeysTable(e.stdout, keys, now)
 	return exitOK
 }
 

@@ -34,10 +34,10 @@ type Limits struct {
 	MaxElements int // elements in the whole document
 }
 
-// Default is 1 MiB, 64 levels and 50,000 elements: about fifteen times the
+// Default is 1 MiB, 64 levels and 20,000 elements: several times the
 // largest real federation metadata keyroll has seen (70 KB, a few thousand
 // elements, eight levels).
-var Default = Limits{MaxSize: 1 << 20, MaxDepth: 64, MaxElements: 50_000}
+var Default = Limits{MaxSize: 1 << 20, MaxDepth: 64, MaxElements: 20_000}
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxSize <= 0 {

@@ -1,14 +1,15 @@
 package admin
 
 import (
-	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/internal/httpjson"
+	"github.com/keyroll/keyroll/internal/strictjson"
 	"github.com/keyroll/keyroll/issuer"
 	"github.com/keyroll/keyroll/lifecycle"
 )
@@ -17,6 +18,7 @@ func (s *Handler) keyRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/keys", s.listKeys)
 	mux.HandleFunc("POST /admin/keys/rotate", s.rotate)
 	mux.HandleFunc("POST /admin/keys/revoke", s.revoke)
+	mux.HandleFunc("POST /admin/keys/repair", s.repair)
 	mux.HandleFunc("POST /admin/keys/transient", s.publishTransient)
 	mux.HandleFunc("DELETE /admin/keys/transient/{key}", s.withdrawTransient)
 	mux.HandleFunc("GET /admin/events", s.events)
@@ -34,6 +36,7 @@ func (s *Handler) keyInfos(ks []lifecycle.Key) []adminapi.KeyInfo {
 				ki.PromoteBy = &by
 			}
 		}
+		ki.Damaged = s.m.Damaged(k.KID)
 		out = append(out, ki)
 	}
 	return out
@@ -47,11 +50,14 @@ func (s *Handler) listKeys(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, http.StatusOK, s.keyInfos(s.m.Snapshot().Keys))
 }
 
-// decode reads a JSON body strictly: known fields only, one value.
+// decode reads a JSON body strictly: one value, known members only, none
+// twice, nothing after it (internal/strictjson).
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := io.ReadAll(r.Body)
+	if err == nil {
+		err = strictjson.Decode(body, v)
+	}
+	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad_request", "request body: "+err.Error())
 		return false
 	}
@@ -192,4 +198,23 @@ func queryInt(r *http.Request, name string, def, max int) (int, error) {
 		return 0, fmt.Errorf("%s: want a whole number from 0 to %d, got %q", name, max, v)
 	}
 	return n, nil
+}
+
+// repair shows or applies the smallest change that makes the key set
+// consistent (several primaries, no primary, an unpromotable next key).
+func (s *Handler) repair(w http.ResponseWriter, r *http.Request) {
+	var req adminapi.RepairRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	res, err := s.m.Repair(r.Context(), req.Apply, actor)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	out := adminapi.RepairInfo{Problems: []adminapi.ProblemInfo{}, Events: eventInfos(res.Events), Applied: res.Applied}
+	for _, p := range res.Problems {
+		out.Problems = append(out.Problems, adminapi.ProblemInfo{Kind: string(p.Kind), Thumbprints: p.Thumbprints, Text: p.Text})
+	}
+	httpjson.Write(w, http.StatusOK, out)
 }

@@ -39,15 +39,15 @@ func (p *provider) finishSignIn(w http.ResponseWriter, r *http.Request, form url
 		return
 	}
 	page := signin.Page{App: app.Name, Host: signin.HostOf(req.Redirect), Action: "authorize", Handle: form.Get("login_request"), Username: issuer.Clip(form.Get("username"))}
-	user, ok, err := p.signin.CheckUser(ctx, form.Get("username"), form.Get("password"))
+	user, ok, wait, throttled, err := p.signin.SignIn(ctx, signin.ClientAddr(r), form.Get("username"), form.Get("password"))
 	switch {
 	case err != nil:
 		p.log.Error("sign-in", "err", err)
 		signin.ShowError(w, http.StatusInternalServerError, "The sign-in service is unavailable; try again later.")
 		return
 	case !ok:
-		page.Error = "The user name or password is incorrect."
-		signin.ShowLogin(w, http.StatusOK, page)
+		page.Error, page.Wait = signin.FailureText(wait, throttled), wait
+		signin.ShowLogin(w, signin.FailureStatus(throttled), page)
 		return
 	}
 	code := credential.Random(codeBytes)

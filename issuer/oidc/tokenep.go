@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/internal/httpjson"
 	"github.com/keyroll/keyroll/issuer"
 	"github.com/keyroll/keyroll/issuer/credential"
+	"github.com/keyroll/keyroll/issuer/signin"
+	"github.com/keyroll/keyroll/issuer/throttle"
 	"github.com/keyroll/keyroll/store"
 )
 
@@ -54,6 +58,9 @@ func (p *provider) internalErr(what string, err error) *adminapi.TokenError {
 }
 
 func writeTokenError(w http.ResponseWriter, e *adminapi.TokenError) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="keyroll", error="invalid_client"`)
 	}
@@ -120,8 +127,19 @@ func tokenForm(w http.ResponseWriter, r *http.Request) (url.Values, *adminapi.To
 	return r.PostForm, nil
 }
 
+// errClientAuth is the one answer to every failed client authentication:
+// an unknown client, a wrong secret and a method the client does not use
+// look alike (RFC 6749 §5.2), so the endpoint does not tell which client
+// ids exist. The precise reason goes to the log.
+const errClientAuth = "client authentication failed: unknown client, wrong secret, or an authentication method this client does not use"
+
+// dummySecretHash is compared against when the client does not exist, so
+// that an unknown client costs what a wrong secret does.
+var dummySecretHash = credential.SecretHash(credential.Random(32))
+
 // authenticate identifies the client by client_secret_basic,
-// client_secret_post, or, for a public client, its client_id alone.
+// client_secret_post, or, for a public client, its client_id alone,
+// throttled per client id and per address.
 func (p *provider) authenticate(ctx context.Context, r *http.Request, form url.Values) (store.Application, *adminapi.TokenError) {
 	id, secret, basic, terr := clientCredentialsOf(r, form)
 	if terr != nil {
@@ -130,24 +148,40 @@ func (p *provider) authenticate(ctx context.Context, r *http.Request, form url.V
 	if id == "" {
 		return store.Application{}, tokenErr(http.StatusUnauthorized, errInvalidClient, "no client authentication: send client_id and client_secret (HTTP Basic or form), or client_id alone for a public client")
 	}
+	addr := signin.ClientAddr(r)
+	if wait := p.signin.Clients.Wait(id, addr); wait > 0 {
+		e := tokenErr(http.StatusTooManyRequests, errInvalidClient, "too many failed client authentications; retry in %s", throttle.WaitText(wait))
+		e.RetryAfter = int((wait + time.Second - 1) / time.Second)
+		return store.Application{}, e
+	}
 	app, err := p.st.App(ctx, id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return app, tokenErr(http.StatusUnauthorized, errInvalidClient, "unknown client_id %q", issuer.Clip(id))
-	case err != nil:
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return app, p.internalErr("client lookup", err)
+	}
+	var why string
+	switch {
+	case err != nil:
+		credential.SecretMatches(secret, dummySecretHash)
+		why = "unknown client_id"
 	case app.Proto() != store.ProtocolOIDC:
-		return app, tokenErr(http.StatusUnauthorized, errInvalidClient, "client %q is a %s application, not an OAuth client", id, app.Proto())
+		credential.SecretMatches(secret, dummySecretHash)
+		why = "a " + string(app.Proto()) + " application, not an OAuth client"
 	case app.Public() && secret != "":
-		return app, tokenErr(http.StatusUnauthorized, errInvalidClient, "client %q is a public client and has no secret; send client_id alone and use PKCE", id)
+		why = "a public client sent a secret"
 	case app.Public():
+		p.signin.Clients.Succeeded(id)
 		return app, nil
 	case secret == "" && !basic:
-		return app, tokenErr(http.StatusUnauthorized, errInvalidClient, "client %q is confidential: authenticate with its client_secret (client_secret_basic or client_secret_post)", id)
+		why = "a confidential client sent no secret"
 	case !credential.SecretMatches(secret, app.SecretHash):
-		return app, tokenErr(http.StatusUnauthorized, errInvalidClient, "wrong client secret for client %q", id)
+		why = "wrong client secret"
+	default:
+		p.signin.Clients.Succeeded(id)
+		return app, nil
 	}
-	return app, nil
+	p.signin.Clients.Failed(ctx, id, addr)
+	p.log.Info("client authentication failed", "client_id", issuer.Clip(id), "reason", why)
+	return store.Application{}, tokenErr(http.StatusUnauthorized, errInvalidClient, errClientAuth)
 }
 
 // clientCredentialsOf extracts the client id and secret. Using HTTP Basic

@@ -65,7 +65,7 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, seal string,
 		p.stop(w, http.StatusBadRequest, "The application changed or was removed while you were signing in. Go back to it and sign in again.")
 		return
 	}
-	user, ok, err := p.signin.CheckUser(ctx, form.Get("username"), form.Get("password"))
+	user, ok, wait, throttled, err := p.signin.SignIn(ctx, signin.ClientAddr(r), form.Get("username"), form.Get("password"))
 	switch {
 	case err != nil:
 		p.log.Error("sign-in", "err", err)
@@ -77,8 +77,8 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, seal string,
 			path = PassivePath
 		}
 		page := signin.Page{App: app.Name, Host: signin.HostOf(pend.Answer), Action: p.cookiePath(path), Handle: form.Get("login_request"),
-			Username: issuer.Clip(form.Get("username")), Error: "The user name or password is incorrect."}
-		signin.ShowLogin(w, http.StatusOK, page)
+			Username: issuer.Clip(form.Get("username")), Error: signin.FailureText(wait, throttled), Wait: wait}
+		signin.ShowLogin(w, signin.FailureStatus(throttled), page)
 		return
 	}
 	if seal == sealWSFed {

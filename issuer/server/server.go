@@ -47,6 +47,7 @@ func New(m *issuer.Manager, opts Options) http.Handler {
 	docs.SetRecorder(opts.Fetches)
 	st := m.Store()
 	si := signin.New(st, m.Now, m.Logger(), strings.HasPrefix(m.Issuer(), "https://"))
+	si.SetAudit(m.Audit)
 	op := oidc.New(m, st, si, m.Logger())
 	op.Register(mux)
 	for k, v := range op.Discovery() {

@@ -85,14 +85,14 @@ func TestTokenEndpointErrors(t *testing.T) {
 		status     int
 		code, says string
 	}{
-		{"wrong secret", cc, id, secret + "x", 401, "invalid_client", "wrong client secret"},
-		{"wrong secret (post)", withID(cc, "client_id", id, "client_secret", "nope"), "", "", 401, "invalid_client", "wrong client secret"},
-		{"no secret", withID(cc, "client_id", id), "", "", 401, "invalid_client", "confidential"},
-		{"unknown client", cc, "0123456789abcdef0123456789abcdef", secret, 401, "invalid_client", "unknown client_id"},
+		{"wrong secret", cc, id, secret + "x", 401, "invalid_client", "client authentication failed"},
+		{"wrong secret (post)", withID(cc, "client_id", id, "client_secret", "nope"), "", "", 401, "invalid_client", "client authentication failed"},
+		{"no secret", withID(cc, "client_id", id), "", "", 401, "invalid_client", "client authentication failed"},
+		{"unknown client", cc, "0123456789abcdef0123456789abcdef", secret, 401, "invalid_client", "client authentication failed"},
 		{"no client", cc, "", "", 401, "invalid_client", "no client authentication"},
 		{"two methods", withID(cc, "client_secret", secret), id, secret, 400, "invalid_request", "use one method"},
 		{"public client credentials", withID(cc, "client_id", pub.App.ClientID), "", "", 400, "unauthorized_client", "public client"},
-		{"public with secret", withID(cc, "client_id", pub.App.ClientID, "client_secret", "x"), "", "", 401, "invalid_client", "no secret"},
+		{"public with secret", withID(cc, "client_id", pub.App.ClientID, "client_secret", "x"), "", "", 401, "invalid_client", "client authentication failed"},
 		{"unsupported grant", url.Values{"grant_type": {"password"}}, id, secret, 400, "unsupported_grant_type", "password"},
 		{"no grant", url.Values{}, id, secret, 400, "invalid_request", "grant_type is missing"},
 		{"repeated parameter", withID(cc, "grant_type", "client_credentials"), id, secret, 400, "invalid_request", "repeated"},

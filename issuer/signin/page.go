@@ -10,6 +10,10 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/keyroll/keyroll/issuer/throttle"
 )
 
 // loginStyle is the sign-in page's only styling; the page needs no script.
@@ -77,6 +81,30 @@ type Page struct {
 	Handle    string // login_request: the sealed sign-in request
 	Username  string
 	Error     string
+	// Wait is how long the next attempt must wait (throttling); the page
+	// also says so in Error. Zero when it may come at once.
+	Wait time.Duration
+}
+
+// FailureText is what the form says after a failed or throttled attempt.
+// It is the same for an unknown user and a wrong password.
+func FailureText(wait time.Duration, throttled bool) string {
+	switch {
+	case throttled:
+		return "Too many failed sign-ins. Wait " + throttle.WaitText(wait) + ", then try again."
+	case wait > 0:
+		return "The user name or password is incorrect. Wait " + throttle.WaitText(wait) + " before the next try."
+	}
+	return "The user name or password is incorrect."
+}
+
+// FailureStatus is the HTTP status of the form after a failed attempt:
+// 429 when the attempt was refused unchecked, 200 otherwise.
+func FailureStatus(throttled bool) int {
+	if throttled {
+		return http.StatusTooManyRequests
+	}
+	return http.StatusOK
 }
 
 func writePage(w http.ResponseWriter, code int, t *template.Template, data any) {
@@ -104,6 +132,9 @@ func WritePage(w http.ResponseWriter, code int, t *template.Template, data any, 
 
 // ShowLogin answers with the sign-in form.
 func ShowLogin(w http.ResponseWriter, code int, page Page) {
+	if page.Wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((page.Wait+time.Second-1)/time.Second)))
+	}
 	writePage(w, code, loginTemplates, page)
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/keyroll/keyroll/issuer/credential"
+	"github.com/keyroll/keyroll/issuer/throttle"
 	"github.com/keyroll/keyroll/store"
 )
 
@@ -40,11 +42,55 @@ type Service struct {
 	formKey   []byte // HMAC key of the sign-in forms, shared by replicas via the store
 
 	hashing chan struct{} // bounds concurrent password hashing
+
+	// Users throttles password guessing by user name and address;
+	// Clients throttles client-secret guessing at the token endpoint.
+	Users, Clients *throttle.Guard
 }
 
 // New returns a sign-in service. secure marks cookies Secure (an https issuer).
 func New(st Store, now func() time.Time, log *slog.Logger, secure bool) *Service {
-	return &Service{st: st, now: now, log: log, secure: secure, hashing: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}
+	return &Service{st: st, now: now, log: log, secure: secure, hashing: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
+		Users: throttle.NewGuard("sign-in", now, nil), Clients: throttle.NewGuard("client authentication", now, nil)}
+}
+
+// SetAudit sets where throttling is audited (the issuer's audit log).
+func (s *Service) SetAudit(audit func(ctx context.Context, reason string)) {
+	s.Users.SetAudit(audit)
+	s.Clients.SetAudit(audit)
+}
+
+// SignIn checks a user's password from the network address addr, throttled:
+// while the user name or the address must wait, the password is not
+// checked and wait says for how long (answer 429 with it); after a wrong
+// password wait is the delay the next attempt will meet. An unknown user
+// and a wrong password are answered alike.
+func (s *Service) SignIn(ctx context.Context, addr, username, password string) (u store.User, ok bool, wait time.Duration, throttled bool, err error) {
+	if w := s.Users.Wait(username, addr); w > 0 {
+		return store.User{}, false, w, true, nil
+	}
+	u, ok, err = s.CheckUser(ctx, username, password)
+	switch {
+	case err != nil:
+		return store.User{}, false, 0, false, err
+	case !ok:
+		return store.User{}, false, s.Users.Failed(ctx, username, addr), false, nil
+	}
+	s.Users.Succeeded(username)
+	return u, true, 0, false, nil
+}
+
+// ClientAddr is the throttling key of a request's network peer: its IP
+// address (IPv6 by /64). Proxy headers are not trusted.
+func ClientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+	}
+	return host
 }
 
 // formKeySetting names the setting holding the sign-in form HMAC key.

@@ -17,7 +17,11 @@ func WriteTable(w io.Writer, t Timeline, now time.Time) error {
 	if c.Thumbprint != "" {
 		fmt.Fprintf(w, "Thumbprint:  %s\n", c.Thumbprint)
 	}
-	fmt.Fprintf(w, "Valid:       %s .. %s\n\n", day(c.NotBefore), day(c.NotAfter))
+	valid := day(c.NotBefore) + " .. " + day(c.NotAfter)
+	if !c.NotAfter.IsZero() && !now.Before(c.NotAfter) {
+		valid += "  EXPIRED " + relative(c.NotAfter, now) + ": it cannot sign valid tokens, and no rollover below will happen"
+	}
+	fmt.Fprintf(w, "Valid:       %s\n\n", valid)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "DATE\tWHEN\tMILESTONE\tWHY")
 	for _, m := range t.Milestones {

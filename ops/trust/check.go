@@ -154,9 +154,22 @@ func keysVerdict(r *Report, p *ops.Published) (Verdict, string) {
 			first = kr
 		}
 	}
+	validNow, trustedValid := 0, 0
+	for _, kr := range r.Keys {
+		if !kr.Key.ExpiredAt(r.Now) {
+			validNow++
+			if kr.Trusted {
+				trustedValid++
+			}
+		}
+	}
 	switch {
 	case len(p.Keys) == 0:
 		return Broken, "the provider publishes no signing key keyroll can read"
+	case validNow == 0:
+		return Broken, fmt.Sprintf("every one of the %d published signing certificates has expired: no token signed now can be validated by a relying party that checks certificate dates", len(p.Keys))
+	case trusted > 0 && trustedValid == 0:
+		return Broken, fmt.Sprintf("every trusted key's certificate has expired (%d trusted); the keys valid now are not trusted", trusted)
 	case trusted == 0:
 		return Broken, fmt.Sprintf("none of the %d published keys is trusted: no token can be validated", len(p.Keys))
 	case r.Signer.Certain() && !r.Keys[r.Signer.Index].Trusted:

@@ -67,6 +67,11 @@ func LoadState(path string) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state file: %w", err)
 	}
+	return parseState(data, path)
+}
+
+// parseState decodes a state file read from path.
+func parseState(data []byte, path string) (*State, error) {
 	st := NewState()
 	if err := json.Unmarshal(data, st); err != nil {
 		return nil, fmt.Errorf("state file %s is corrupt (%v); move it away to start over", path, err)
@@ -76,6 +81,11 @@ func LoadState(path string) (*State, error) {
 	}
 	if st.Providers == nil {
 		st.Providers = map[string]*Provider{}
+	}
+	for name, p := range st.Providers {
+		if p == nil {
+			return nil, fmt.Errorf("state file %s is corrupt (provider %q is null); move it away to start over", path, name)
+		}
 	}
 	return st, nil
 }
