@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/url"
 	"strings"
@@ -75,6 +74,8 @@ type guardFlags struct {
 	signers                                    opsStringList
 	audiences                                  audienceList
 	refresh, minRefresh                        time.Duration
+	log                                        logFlags
+	tls                                        tlsFlags
 }
 
 // audienceList is a repeatable --audience. Values from KEYROLL_AUDIENCE
@@ -110,6 +111,8 @@ func runGuard(ctx context.Context, e *env, args []string) int {
 	durationFlag(fs, &f.refresh, "refresh-interval", verify.DefaultRefreshInterval, "scheduled key refresh")
 	durationFlag(fs, &f.minRefresh, "min-refresh-interval", verify.DefaultMinRefreshInterval, "unknown-key window: at most one fetch per window for unknown kids; floor under max-age")
 	names := []string{"issuer", "audience", "upstream", "listen", "admin-listen", "cache-file", "metadata", "refresh-interval", "min-refresh-interval"}
+	names = append(names, f.log.define(fs)...)
+	names = append(names, f.tls.define(fs)...)
 	if err := applyEnv(fs, e, names...); err != nil {
 		return opsUsageError(e, c, err)
 	}
@@ -149,11 +152,15 @@ func (f *guardFlags) config(e *env) (guard.Config, error) {
 	if err != nil {
 		return guard.Config{}, err
 	}
+	logger, err := f.log.logger(e.stderr)
+	if err != nil {
+		return guard.Config{}, err
+	}
 	return guard.Config{
 		Issuer: f.issuer, Audience: f.audiences.vals, Upstream: up, CacheFile: f.cacheFile,
 		Metadata: f.metadata, MetadataSigner: pin,
 		RefreshInterval: f.refresh, MinRefreshInterval: f.minRefresh,
-		Logger: slog.New(slog.NewTextHandler(e.stderr, nil)),
+		Logger: logger,
 	}, nil
 }
 
@@ -161,6 +168,11 @@ func (f *guardFlags) config(e *env) (guard.Config, error) {
 func (f *guardFlags) serve(ctx context.Context, e *env, g *guard.Guard, cfg guard.Config) error {
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
+		return err
+	}
+	ln, scheme, err := f.tls.wrap(ln, cfg.Logger)
+	if err != nil {
+		ln.Close()
 		return err
 	}
 	var admin net.Listener
@@ -171,7 +183,7 @@ func (f *guardFlags) serve(ctx context.Context, e *env, g *guard.Guard, cfg guar
 		}
 	}
 	w := e.stdout
-	fmt.Fprintf(w, "keyroll guard http://%s → %s\n", displayAddr(ln.Addr()), cfg.Upstream.Redacted())
+	fmt.Fprintf(w, "keyroll guard %s://%s → %s\n", scheme, displayAddr(ln.Addr()), cfg.Upstream.Redacted())
 	fmt.Fprintf(w, "  issuer:   %s\n  audience: %s\n", cfg.Issuer, f.audiences.String())
 	if cfg.CacheFile != "" {
 		keys := "none yet"

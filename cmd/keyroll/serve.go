@@ -5,14 +5,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/keyroll/keyroll/clock"
 	"github.com/keyroll/keyroll/issuer"
@@ -92,6 +93,9 @@ type serveConfig struct {
 	poll                          time.Duration
 	policy                        *lifecycle.Policy
 	backend                       *backendConfig
+	log                           logFlags
+	tls                           tlsFlags
+	metricsListen                 string
 }
 
 func runServe(ctx context.Context, e *env, args []string) int {
@@ -105,11 +109,14 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&cfg.keyAlg, "key-alg", "RS256", "algorithm of new keys: RS256, RS256:3072, RS256:4096, PS256, ES256, EdDSA")
 	fs.StringVar(&cfg.gate, "promotion-gate", "off", "off, or evidence: promote the next key only once every application that fetched keys in the last 30 days has fetched it or passed a drill with it (the critical threshold always wins)")
 	durationFlag(fs, &cfg.poll, "poll-interval", 10*time.Second, "how often a replica looks for changes made by others (PostgreSQL notifies at once)")
+	fs.StringVar(&cfg.metricsListen, "metrics-listen", "", "serve /metrics on this address instead of the public one (e.g. 127.0.0.1:9090)")
 	var names, backendNames []string
 	cfg.policy, names = policyFlags(fs)
+	names = append(names, cfg.log.define(fs)...)
+	names = append(names, cfg.tls.define(fs)...)
 	cfg.backend, backendNames = backendFlags(fs)
 	names = append(names, backendNames...)
-	if err := applyEnv(fs, e, append(names, "listen", "issuer", "store", "key-alg", "poll-interval", "promotion-gate")...); err != nil {
+	if err := applyEnv(fs, e, append(names, "listen", "issuer", "store", "key-alg", "poll-interval", "promotion-gate", "metrics-listen")...); err != nil {
 		fmt.Fprintf(e.stderr, "keyroll serve: %v\n", err)
 		return exitUsage
 	}
@@ -125,6 +132,10 @@ func runServe(ctx context.Context, e *env, args []string) int {
 
 func serve(ctx context.Context, e *env, cfg serveConfig) error {
 	spec, err := keys.ParseSpec(cfg.keyAlg)
+	if err != nil {
+		return err
+	}
+	logger, err := cfg.log.logger(e.stderr)
 	if err != nil {
 		return err
 	}
@@ -157,8 +168,12 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 		return err
 	}
 	defer ln.Close()
+	ln, scheme, err := cfg.tls.wrap(ln, logger)
+	if err != nil {
+		return err
+	}
 	if cfg.issuer == "" {
-		cfg.issuer = "http://" + displayAddr(ln.Addr())
+		cfg.issuer = scheme + "://" + displayAddr(ln.Addr())
 	}
 	if err := checkIssuerURL(cfg.issuer, cfg.insecureHTTPIssuer); err != nil {
 		return err
@@ -181,7 +196,6 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
 	clk := clock.Real{}
 	m, err := issuer.New(issuer.Config{
 		Issuer: cfg.issuer, Store: st, Sealer: sealer, Backend: backend, Policy: *cfg.policy, KeySpec: spec,
@@ -197,8 +211,32 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 	token := e.getenv("KEYROLL_ADMIN_TOKEN")
 	fetches := issuer.NewFetchRecorder(m, issuer.FetchRecorderConfig{
 		OnError: func(err error) { logger.Warn("recording key fetches failed", "err", err) }})
-	srv := issuerhttp.New(m, issuerhttp.Options{AdminToken: token, Gatherer: reg, Fetches: fetches})
+	opts := issuerhttp.Options{AdminToken: token, Gatherer: reg, Fetches: fetches}
+	var metricsLn net.Listener
+	if cfg.metricsListen != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.metricsListen); err != nil {
+			return err
+		}
+		defer metricsLn.Close()
+		opts.Gatherer = nil
+	}
+	var srv http.Handler = issuerhttp.New(m, opts)
+	behindProxy := strings.HasPrefix(cfg.issuer, "https://") && !cfg.tls.on()
+	if behindProxy {
+		srv = proxyWarning(srv, logger, clk.Now)
+	}
 	printStartup(e, m, cfg, token != "")
+	if behindProxy {
+		fmt.Fprintln(e.stdout, "  warning: the issuer URL is https and this listener is plain http: run it behind a TLS proxy that sets X-Forwarded-Proto (or give --tls-cert/--tls-key)")
+	}
+	if metricsLn != nil {
+		fmt.Fprintf(e.stdout, "  metrics:   http://%s%s (not on the public listener)\n", displayAddr(metricsLn.Addr()), issuerhttp.MetricsPath)
+		mux := http.NewServeMux()
+		mux.Handle("GET "+issuerhttp.MetricsPath, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go ms.Serve(metricsLn)
+		defer ms.Close()
+	}
 
 	// The rotation loop stops, and is waited for, before the store closes.
 	loopCtx, stopLoop := context.WithCancel(ctx)
