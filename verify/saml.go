@@ -124,6 +124,7 @@ func (v *SAMLVerifier) verify(ctx context.Context, data []byte, kind samlKind, i
 	if err != nil {
 		return nil, err
 	}
+	defer d.doc.release() // nothing returned holds a node
 	if d.kind != kind {
 		return nil, fmt.Errorf("%w: got a %s, want a %s", ErrSAMLMalformed, kindName(d.kind), kindName(kind))
 	}

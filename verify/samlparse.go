@@ -46,9 +46,14 @@ func parseSAML(data []byte) (*samlDoc, error) {
 	}
 	d := &samlDoc{doc: doc, root: doc.root}
 	if err := d.scan(); err != nil {
+		doc.release()
 		return nil, err
 	}
-	return d, d.place()
+	if err := d.place(); err != nil {
+		doc.release()
+		return nil, err
+	}
+	return d, nil
 }
 
 // scan checks every element, in document order: IDs unique, no SAML 1.1
@@ -57,11 +62,7 @@ func (d *samlDoc) scan() error {
 	var idBuf [16]string
 	ids := idBuf[:0]
 	count := 0
-	for i := range d.doc.nodes {
-		el := &d.doc.nodes[i]
-		if !el.elem {
-			continue
-		}
+	for _, el := range d.doc.elements {
 		for j := range el.attrs {
 			if a := &el.attrs[j]; a.local == "ID" || a.local == "Id" || a.local == "AssertionID" {
 				ids = append(ids, a.value)

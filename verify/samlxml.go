@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -68,11 +69,13 @@ func (a *xattr) isNSDecl() bool {
 // xbinding is a namespace declaration in scope.
 type xbinding struct{ prefix, uri string }
 
-// xdoc is a parsed document; nodes are in document order.
+// xdoc is a parsed document.
 type xdoc struct {
-	nodes []xnode
-	attrs []xattr
-	root  *xnode
+	elements []*xnode // in document order
+	store    []xnode  // node storage, recycled
+	free     []xnode  // node storage not used yet (nodes never move)
+	attrs    []xattr
+	root     *xnode
 }
 
 // xmlParser reads one document.
@@ -95,31 +98,70 @@ func parseXML(data []byte, lim xmlLimits) (*xdoc, error) {
 	if len(data) > lim.maxSize {
 		return nil, xmlErr("more than %d bytes", lim.maxSize)
 	}
-	lt, eq, err := scanChars(data)
+	starts, eq, err := scanChars(data)
 	if err != nil {
 		return nil, err
 	}
-	p := &xmlParser{s: string(data), lim: lim, d: &xdoc{
-		nodes: make([]xnode, 0, 2*lt+1), // every element takes a '<', every text run follows a tag or starts the content
-		attrs: make([]xattr, 0, eq),     // every attribute takes a '='
-	}}
-	p.ns = make([]xbinding, 0, 16)
+	d := newXDoc(starts, eq)
+	p := &xmlParser{s: string(data), lim: lim, d: d}
+	var nsBuf [16]xbinding
+	p.ns = nsBuf[:0]
 	if err := p.document(); err != nil {
+		d.release()
 		return nil, err
 	}
-	return p.d, nil
+	return d, nil
 }
 
-// scanChars checks that data is UTF-8 made of XML Chars and counts '<'
-// and '=' to size the tree.
-func scanChars(data []byte) (lt, eq int, err error) {
+// xdocs recycles trees: a verification releases its tree when done (what
+// it returns holds substrings of the document, never nodes).
+var xdocs = sync.Pool{New: func() any { return new(xdoc) }}
+
+// newXDoc returns an empty tree with room for the elements and, typically,
+// a text node for every other one (more is allocated when needed), and
+// for every attribute (each takes a '=').
+func newXDoc(starts, eq int) *xdoc {
+	d := xdocs.Get().(*xdoc)
+	if n := starts + starts/2 + 4; cap(d.store) < n {
+		d.store = make([]xnode, n)
+	}
+	d.free = d.store[:cap(d.store)]
+	if cap(d.elements) < starts {
+		d.elements = make([]*xnode, 0, starts)
+	}
+	if cap(d.attrs) < eq {
+		d.attrs = make([]xattr, 0, eq)
+	}
+	return d
+}
+
+// release clears the tree and returns it to the pool.
+func (d *xdoc) release() {
+	if cap(d.store) > 4096 || cap(d.attrs) > 4096 {
+		return // a large document's storage is left to the collector
+	}
+	clear(d.store[:cap(d.store)])
+	clear(d.attrs[:cap(d.attrs)])
+	clear(d.elements[:cap(d.elements)])
+	d.elements, d.attrs, d.free, d.root = d.elements[:0], d.attrs[:0], nil, nil
+	xdocs.Put(d)
+}
+
+// scanChars checks that data is UTF-8 made of XML Chars and counts start
+// tags ('<' not followed by '/') and '=' to size the tree.
+func scanChars(data []byte) (starts, eq int, err error) {
 	if !utf8.Valid(data) {
 		return 0, 0, xmlErr("not UTF-8")
 	}
 	for i := 0; i < len(data); i++ {
+		if !scanStop[data[i]] {
+			continue
+		}
 		switch b := data[i]; {
 		case b == '<':
-			lt++
+			if i+1 < len(data) && data[i+1] != '/' {
+				starts++
+			}
 		case b == '=':
 			eq++
 		case b < 0x20 && b != '\t' && b != '\n' && b != '\r':
@@ -130,8 +172,17 @@ func scanChars(data []byte) (lt, eq int, err error) {
 			return 0, 0, xmlErr("byte order mark")
 		}
 	}
-	return lt, eq, nil
+	return starts, eq, nil
 }
+
+// scanStop marks the bytes scanChars looks at.
+var scanStop = func() (t [256]bool) {
+	for b := range 0x20 {
+		t[b] = b != '\t' && b != '\n' && b != '\r'
+	}
+	t['<'], t['='], t[0xEF] = true, true, true
+	return t
+}()
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
 
@@ -341,15 +392,15 @@ func charRef(ref string) (rune, bool) {
 	return n, ok
 }
 
-// newNode takes the next node of the preallocated slice (so pointers
-// into it stay valid) and links it under parent.
+// newNode takes the next node of the preallocated storage (a new block
+// when it runs out; nodes never move) and links it under parent.
 func (p *xmlParser) newNode(parent *xnode) *xnode {
 	d := p.d
-	if len(d.nodes) == cap(d.nodes) {
-		panic("verify: XML node estimate exceeded") // cannot happen: see parseXML
+	if len(d.free) == 0 {
+		d.free = make([]xnode, max(16, len(d.elements)/2))
 	}
-	d.nodes = d.nodes[:len(d.nodes)+1]
-	n := &d.nodes[len(d.nodes)-1]
+	n := &d.free[0]
+	d.free = d.free[1:]
 	n.parent = parent
 	if parent != nil {
 		if parent.last == nil {
@@ -453,6 +504,7 @@ func (p *xmlParser) startTag(parent *xnode) (*xnode, bool, error) {
 	p.i++
 	el := p.newNode(parent)
 	el.elem = true
+	p.d.elements = append(p.d.elements, el)
 	var err error
 	if el.prefix, el.local, err = p.name(); err != nil {
 		return nil, false, err
