@@ -2,14 +2,10 @@ package verify
 
 import (
 	"context"
-	"crypto/sha1"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
-
-	"github.com/beevik/etree"
 
 	"github.com/keyroll/keyroll/clock"
 )
@@ -128,19 +124,26 @@ func (v *SAMLVerifier) verify(ctx context.Context, data []byte, kind samlKind, i
 	if err != nil {
 		return nil, err
 	}
+	defer d.doc.release() // nothing returned holds a node
 	if d.kind != kind {
 		return nil, fmt.Errorf("%w: got a %s, want a %s", ErrSAMLMalformed, kindName(d.kind), kindName(kind))
 	}
 	now := v.clk.Now()
-	signed := d.assertion
-	if _, err := v.signatureOf(signed); errors.Is(err, ErrSAMLUnsigned) && kind == kindResponse {
-		signed = d.root // a signed Response covers its assertion
+	sig, err := v.signatureOf(d.assertion)
+	if errors.Is(err, ErrSAMLUnsigned) && kind == kindResponse {
+		sig, err = v.signatureOf(d.root) // a signed Response covers its assertion
 	}
-	got, cert, err := v.validated(ctx, signed, now)
 	if err != nil {
 		return nil, err
 	}
-	if signed == d.root { // read the assertion inside what was verified
+	key, err := v.validated(ctx, sig, now)
+	if err != nil {
+		return nil, err
+	}
+	// Read only inside what was verified: the signed element, in the tree
+	// its canonical form was computed from (its Signature is not read).
+	got := sig.el
+	if got == d.root {
 		as := children(got, nsSAML, "Assertion")
 		if len(as) != 1 {
 			return nil, fmt.Errorf("%w: found %d in the signed response", ErrSAMLAssertionCount, len(as))
@@ -158,8 +161,7 @@ func (v *SAMLVerifier) verify(ctx context.Context, data []byte, kind samlKind, i
 	if err != nil {
 		return nil, err
 	}
-	sum := sha1.Sum(cert.Raw)
-	a.SigningKey = base64.RawURLEncoding.EncodeToString(sum[:])
+	a.SigningKey = key.x5t
 	if v.replay != nil && !v.replay.add(a.Issuer+"\x00"+a.ID, a.NotOnOrAfter.Add(v.cfg.Skew), now) {
 		return nil, fmt.Errorf("%w: %s", ErrSAMLReplay, clip(a.ID))
 	}
@@ -176,9 +178,9 @@ func kindName(k samlKind) string {
 // checkResponse checks the Response's own status, destination and
 // InResponseTo. Unless the Response is signed these are unsigned, so they
 // can only refuse, never make an assertion acceptable.
-func (v *SAMLVerifier) checkResponse(r *etree.Element, inResponseTo string) error {
+func (v *SAMLVerifier) checkResponse(r *xnode, inResponseTo string) error {
 	st, _ := child(r, nsSAMLP, "Status")
-	var code *etree.Element
+	var code *xnode
 	if st != nil {
 		code, _ = child(st, nsSAMLP, "StatusCode")
 	}

@@ -4,15 +4,13 @@ import (
 	"fmt"
 	"slices"
 	"time"
-
-	"github.com/beevik/etree"
 )
 
 const samlBearer = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 
 // readAssertion reads and checks a verified assertion: version, issuer,
 // subject and its bearer confirmation, conditions, then the statements.
-func (v *SAMLVerifier) readAssertion(el *etree.Element, now time.Time, inResponseTo string, kind samlKind) (*Assertion, error) {
+func (v *SAMLVerifier) readAssertion(el *xnode, now time.Time, inResponseTo string, kind samlKind) (*Assertion, error) {
 	a := &Assertion{ID: attr(el, "ID")}
 	if attr(el, "Version") != "2.0" || a.ID == "" {
 		return nil, fmt.Errorf("%w: assertion Version or ID", ErrSAMLMalformed)
@@ -42,7 +40,7 @@ func (v *SAMLVerifier) readAssertion(el *etree.Element, now time.Time, inRespons
 
 // subject reads NameID and requires a bearer SubjectConfirmation whose data
 // holds now, for this recipient and request.
-func (v *SAMLVerifier) subject(el *etree.Element, a *Assertion, now time.Time, inResponseTo string, kind samlKind) error {
+func (v *SAMLVerifier) subject(el *xnode, a *Assertion, now time.Time, inResponseTo string, kind samlKind) error {
 	sub, err := child(el, nsSAML, "Subject")
 	if err != nil || sub == nil {
 		return fmt.Errorf("%w: assertion Subject", ErrSAMLMalformed)
@@ -72,7 +70,7 @@ func (v *SAMLVerifier) subject(el *etree.Element, a *Assertion, now time.Time, i
 }
 
 // bearer checks one bearer SubjectConfirmationData.
-func (v *SAMLVerifier) bearer(data *etree.Element, now time.Time, inResponseTo string, kind samlKind) error {
+func (v *SAMLVerifier) bearer(data *xnode, now time.Time, inResponseTo string, kind samlKind) error {
 	if data == nil {
 		if kind == kindWSFed { // WS-Fed bearer tokens carry only Conditions
 			return nil
@@ -100,7 +98,7 @@ func (v *SAMLVerifier) bearer(data *etree.Element, now time.Time, inResponseTo s
 
 // conditions checks NotBefore/NotOnOrAfter (required) with the skew and
 // that every AudienceRestriction names an accepted audience.
-func (v *SAMLVerifier) conditions(el *etree.Element, a *Assertion, now time.Time) error {
+func (v *SAMLVerifier) conditions(el *xnode, a *Assertion, now time.Time) error {
 	c, err := child(el, nsSAML, "Conditions")
 	if err != nil || c == nil {
 		return fmt.Errorf("%w: assertion Conditions", ErrSAMLMalformed)
@@ -143,7 +141,7 @@ func (v *SAMLVerifier) conditions(el *etree.Element, a *Assertion, now time.Time
 }
 
 // statements reads the session index and the attributes.
-func (v *SAMLVerifier) statements(el *etree.Element, a *Assertion) error {
+func (v *SAMLVerifier) statements(el *xnode, a *Assertion) error {
 	if as, err := child(el, nsSAML, "AuthnStatement"); err != nil {
 		return err
 	} else if as != nil {

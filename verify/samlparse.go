@@ -1,11 +1,9 @@
 package verify
 
 import (
-	"bytes"
 	"fmt"
+	"slices"
 	"strings"
-
-	"github.com/beevik/etree"
 )
 
 // XML namespaces of the SAML documents verify reads.
@@ -31,95 +29,93 @@ const (
 
 // samlDoc is a parsed document whose single assertion has been located.
 type samlDoc struct {
-	root      *etree.Element
-	assertion *etree.Element
+	doc       *xdoc
+	root      *xnode
+	assertion *xnode
 	kind      samlKind
 }
 
-// parseSAML reads data strictly: size-limited, no DOCTYPE, comment or
-// processing instruction, every ID unique, exactly one SAML 2.0 assertion
-// and it in the place the protocol puts it.
+// parseSAML reads data strictly: size-limited, the reader's XML subset
+// (no DOCTYPE, comment, processing instruction or CDATA), every ID
+// unique, exactly one SAML 2.0 assertion and it in the place the protocol
+// puts it.
 func parseSAML(data []byte) (*samlDoc, error) {
-	if len(data) > MaxSAMLSize {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrSAMLMalformed, MaxSAMLSize)
-	}
-	if bytes.Contains(data, []byte("<!")) {
-		return nil, fmt.Errorf("%w: DOCTYPE, CDATA or comment", ErrSAMLMalformed)
-	}
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(data); err != nil {
+	doc, err := parseXML(data, samlXMLLimits)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSAMLMalformed, err)
 	}
-	for _, tok := range doc.Child {
-		switch t := tok.(type) {
-		case *etree.ProcInst:
-			if t.Target != "xml" {
-				return nil, fmt.Errorf("%w: processing instruction", ErrSAMLMalformed)
-			}
-		case *etree.CharData:
-			if strings.TrimSpace(t.Data) != "" {
-				return nil, fmt.Errorf("%w: text outside the root element", ErrSAMLMalformed)
-			}
-		case *etree.Element:
-		default:
-			return nil, fmt.Errorf("%w: unexpected %T", ErrSAMLMalformed, tok)
-		}
-	}
-	root := doc.Root()
-	if root == nil {
-		return nil, fmt.Errorf("%w: no root element", ErrSAMLMalformed)
-	}
-	var assertions []*etree.Element
-	ids := map[string]bool{}
-	if err := walkSAML(root, ids, &assertions); err != nil {
+	d := &samlDoc{doc: doc, root: doc.root}
+	if err := d.scan(); err != nil {
+		doc.release()
 		return nil, err
 	}
-	if len(assertions) != 1 {
-		return nil, fmt.Errorf("%w: found %d", ErrSAMLAssertionCount, len(assertions))
+	if err := d.place(); err != nil {
+		doc.release()
+		return nil, err
 	}
-	d := &samlDoc{root: root, assertion: assertions[0]}
-	return d, d.place()
+	return d, nil
 }
 
-// walkSAML checks every element below el and collects the assertions.
-func walkSAML(el *etree.Element, ids map[string]bool, assertions *[]*etree.Element) error {
-	for _, a := range el.Attr {
-		if a.Key == "ID" || a.Key == "Id" || a.Key == "AssertionID" {
-			if ids[a.Value] {
-				return fmt.Errorf("%w: %s", ErrSAMLDuplicateID, clip(a.Value))
+// scan checks every element, in document order: IDs unique, no SAML 1.1
+// or encrypted assertion, exactly one SAML 2.0 assertion.
+func (d *samlDoc) scan() error {
+	var idBuf [16]string
+	ids := idBuf[:0]
+	count := 0
+	for _, el := range d.doc.elements {
+		for j := range el.attrs {
+			if a := &el.attrs[j]; a.local == "ID" || a.local == "Id" || a.local == "AssertionID" {
+				ids = append(ids, a.value)
 			}
-			ids[a.Value] = true
+		}
+		switch {
+		case el.local == "Assertion" && el.ns == nsSAML:
+			if count++; count == 1 {
+				d.assertion = el
+			}
+		case el.local == "Assertion" && el.ns == nsSAML11:
+			return fmt.Errorf("%w: SAML 1.1 assertion", ErrSAMLUnsupported)
+		case el.local == "EncryptedAssertion":
+			return fmt.Errorf("%w: encrypted assertion", ErrSAMLUnsupported)
 		}
 	}
-	switch ns := el.NamespaceURI(); {
-	case el.Tag == "Assertion" && ns == nsSAML:
-		*assertions = append(*assertions, el)
-	case el.Tag == "Assertion" && ns == nsSAML11:
-		return fmt.Errorf("%w: SAML 1.1 assertion", ErrSAMLUnsupported)
-	case el.Tag == "EncryptedAssertion":
-		return fmt.Errorf("%w: encrypted assertion", ErrSAMLUnsupported)
+	if dup, ok := duplicate(ids); ok {
+		return fmt.Errorf("%w: %s", ErrSAMLDuplicateID, clip(dup))
 	}
-	for _, tok := range el.Child {
-		switch t := tok.(type) {
-		case *etree.Element:
-			if err := walkSAML(t, ids, assertions); err != nil {
-				return err
-			}
-		case *etree.CharData:
-		default:
-			return fmt.Errorf("%w: %T inside <%s>", ErrSAMLMalformed, tok, el.Tag)
-		}
+	if count != 1 {
+		return fmt.Errorf("%w: found %d", ErrSAMLAssertionCount, count)
 	}
 	return nil
+}
+
+// duplicate returns a value that occurs twice in ids (which it may reorder).
+func duplicate(ids []string) (string, bool) {
+	if len(ids) > 16 {
+		slices.Sort(ids)
+		for i := 1; i < len(ids); i++ {
+			if ids[i] == ids[i-1] {
+				return ids[i], true
+			}
+		}
+		return "", false
+	}
+	for i := range ids {
+		for j := range i {
+			if ids[i] == ids[j] {
+				return ids[i], true
+			}
+		}
+	}
+	return "", false
 }
 
 // place checks that the assertion is where the envelope puts it: a child
 // of samlp:Response, or of wst:RequestedSecurityToken in an RSTR (alone
 // or in an RSTR collection).
 func (d *samlDoc) place() error {
-	r, parent := d.root, d.assertion.Parent()
+	r, parent := d.root, d.assertion.parent
 	switch {
-	case r.Tag == "Response" && r.NamespaceURI() == nsSAMLP:
+	case r.is(nsSAMLP, "Response"):
 		d.kind = kindResponse
 		if parent != r {
 			return fmt.Errorf("%w: not a child of the Response", ErrSAMLStructure)
@@ -128,34 +124,38 @@ func (d *samlDoc) place() error {
 	case isTrust(r, "RequestSecurityTokenResponse"), isTrust(r, "RequestSecurityTokenResponseCollection"):
 		d.kind = kindWSFed
 		rstr := r
-		if r.Tag == "RequestSecurityTokenResponseCollection" {
-			kids := r.ChildElements()
+		if r.local == "RequestSecurityTokenResponseCollection" {
+			var kids []*xnode
+			for c := r.first; c != nil; c = c.next {
+				if c.elem {
+					kids = append(kids, c)
+				}
+			}
 			if len(kids) != 1 || !isTrust(kids[0], "RequestSecurityTokenResponse") {
 				return fmt.Errorf("%w: the collection must hold one RequestSecurityTokenResponse", ErrSAMLStructure)
 			}
 			rstr = kids[0]
 		}
-		if parent == nil || !isTrust(parent, "RequestedSecurityToken") || parent.Parent() != rstr {
+		if parent == nil || !isTrust(parent, "RequestedSecurityToken") || parent.parent != rstr {
 			return fmt.Errorf("%w: not in RequestedSecurityToken", ErrSAMLStructure)
 		}
 		return nil
 	}
-	return fmt.Errorf("%w: root <%s> is neither a SAML Response nor a WS-Trust RequestSecurityTokenResponse", ErrSAMLMalformed, r.Tag)
+	return fmt.Errorf("%w: root <%s> is neither a SAML Response nor a WS-Trust RequestSecurityTokenResponse", ErrSAMLMalformed, clip(r.local))
 }
 
-func isTrust(el *etree.Element, tag string) bool {
-	ns := el.NamespaceURI()
-	return el.Tag == tag && (ns == nsTrust05 || ns == nsTrust13)
+func isTrust(el *xnode, tag string) bool {
+	return el.is(nsTrust05, tag) || el.is(nsTrust13, tag)
 }
 
 // child returns el's only child element ns:tag, nil if none, and an error
 // if there are several.
-func child(el *etree.Element, ns, tag string) (*etree.Element, error) {
-	var found *etree.Element
-	for _, c := range el.ChildElements() {
-		if c.Tag == tag && c.NamespaceURI() == ns {
+func child(el *xnode, ns, tag string) (*xnode, error) {
+	var found *xnode
+	for c := el.first; c != nil; c = c.next {
+		if c.is(ns, tag) {
 			if found != nil {
-				return nil, fmt.Errorf("%w: more than one <%s> in <%s>", ErrSAMLMalformed, tag, el.Tag)
+				return nil, fmt.Errorf("%w: more than one <%s> in <%s>", ErrSAMLMalformed, tag, clip(el.local))
 			}
 			found = c
 		}
@@ -164,10 +164,10 @@ func child(el *etree.Element, ns, tag string) (*etree.Element, error) {
 }
 
 // children returns el's child elements ns:tag.
-func children(el *etree.Element, ns, tag string) []*etree.Element {
-	var out []*etree.Element
-	for _, c := range el.ChildElements() {
-		if c.Tag == tag && c.NamespaceURI() == ns {
+func children(el *xnode, ns, tag string) []*xnode {
+	var out []*xnode
+	for c := el.first; c != nil; c = c.next {
+		if c.is(ns, tag) {
 			out = append(out, c)
 		}
 	}
@@ -176,25 +176,22 @@ func children(el *etree.Element, ns, tag string) []*etree.Element {
 
 // text returns el's character data, refusing element content: a value
 // split by markup is never read as its first part.
-func text(el *etree.Element) (string, error) {
+func text(el *xnode) (string, error) {
+	if el.first == nil {
+		return "", nil
+	}
+	if el.first == el.last && !el.first.elem {
+		return strings.TrimSpace(el.first.text), nil
+	}
 	var b strings.Builder
-	for _, tok := range el.Child {
-		switch t := tok.(type) {
-		case *etree.CharData:
-			b.WriteString(t.Data)
-		default:
-			return "", fmt.Errorf("%w: <%s> holds markup, not text", ErrSAMLMalformed, el.Tag)
+	for c := el.first; c != nil; c = c.next {
+		if c.elem {
+			return "", fmt.Errorf("%w: <%s> holds markup, not text", ErrSAMLMalformed, clip(el.local))
 		}
+		b.WriteString(c.text)
 	}
 	return strings.TrimSpace(b.String()), nil
 }
 
 // attr returns el's unqualified attribute key.
-func attr(el *etree.Element, key string) string {
-	for _, a := range el.Attr {
-		if a.Space == "" && a.Key == key {
-			return a.Value
-		}
-	}
-	return ""
-}
+func attr(el *xnode, key string) string { return el.attr(key) }
