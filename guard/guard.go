@@ -22,6 +22,7 @@ type Guard struct {
 	log      *slog.Logger
 	reg      *prometheus.Registry
 	requests requestMetrics
+	rejects  rejectLog
 	handler  http.Handler
 	admin    http.Handler
 }
@@ -38,6 +39,7 @@ func New(cfg Config) (*Guard, error) {
 		return nil, err
 	}
 	g := &Guard{cfg: cfg, log: cfg.Logger, reg: prometheus.NewRegistry()}
+	g.rejects = rejectLog{log: cfg.Logger, now: cfg.Clock.Now}
 	metrics, err := g.registerMetrics()
 	if err != nil {
 		return nil, err

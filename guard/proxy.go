@@ -81,7 +81,7 @@ func (g *Guard) upstreamError(w http.ResponseWriter, r *http.Request, err error)
 func (g *Guard) protect(next http.Handler) http.Handler {
 	reject := func(w http.ResponseWriter, r *http.Request, err error) {
 		g.requests.rejected.Inc()
-		g.log.Debug("request rejected", "method", r.Method, "path", r.URL.Path, "reason", err)
+		g.rejects.rejected(r, err)
 		verify.Unauthorized(w, "", err)
 	}
 	admit := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

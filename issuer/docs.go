@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -20,6 +21,7 @@ const (
 	JWKSPath      = "/.well-known/jwks.json"
 	MetadataPath  = "/federationmetadata/2007-06/federationmetadata.xml"
 	HealthPath    = "/healthz"
+	ReadyPath     = "/readyz"
 )
 
 // Documents serves what the issuer publishes (discovery, JWKS, federation
@@ -49,6 +51,7 @@ func (d *Documents) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+JWKSPath, d.jwks)
 	mux.HandleFunc("GET "+MetadataPath, d.metadata)
 	mux.HandleFunc("GET "+HealthPath, d.health)
+	mux.HandleFunc("GET "+ReadyPath, d.ready)
 }
 
 // Endpoint returns the absolute URL of a path under the issuer URL.
@@ -142,6 +145,32 @@ func (d *Documents) discovery(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Documents) health(w http.ResponseWriter, r *http.Request) {
+	code, body := d.status(r)
+	httpjson.Write(w, code, body)
+}
+
+// readyTimeout bounds the store check of /readyz.
+const readyTimeout = 2 * time.Second
+
+// ready is /readyz: healthy (a primary that can sign) and the store
+// reachable now, so a load balancer sends sign-ins only where they can be
+// completed (codes, applications and users are read from the store).
+func (d *Documents) ready(w http.ResponseWriter, r *http.Request) {
+	code, body := d.status(r)
+	if code == http.StatusOK {
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+		defer cancel()
+		if _, err := d.m.Store().Generation(ctx); err != nil {
+			d.m.Logger().Warn("readiness: the store is unreachable", "err", err)
+			body["status"], code = "the store is unreachable (see the issuer's log)", http.StatusServiceUnavailable
+		}
+	}
+	httpjson.Write(w, code, body)
+}
+
+// status is the issuer's health: a consistent key set whose primary is
+// valid and can sign.
+func (d *Documents) status(r *http.Request) (int, map[string]any) {
 	snap := d.m.Snapshot()
 	body := map[string]any{"status": "ok", "generation": snap.Generation}
 	code := http.StatusOK
@@ -158,5 +187,5 @@ func (d *Documents) health(w http.ResponseWriter, r *http.Request) {
 			body["status"], code = "primary signing key cannot sign (see the issuer's log)", http.StatusServiceUnavailable
 		}
 	}
-	httpjson.Write(w, code, body)
+	return code, body
 }

@@ -2,6 +2,7 @@ package issuer
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/keyroll/keyroll/lifecycle"
@@ -53,7 +54,6 @@ func (m *Manager) Run(ctx context.Context) {
 				continue
 			}
 			failures = 0
-			m.cfg.Metrics.checked(lastCheck)
 		}
 	}
 }
@@ -99,5 +99,5 @@ func (m *Manager) logErr(what string, err error) {
 }
 
 func isCanceled(err error) bool {
-	return err == context.Canceled || err == context.DeadlineExceeded
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

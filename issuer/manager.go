@@ -202,6 +202,7 @@ func (m *Manager) Check(ctx context.Context) ([]lifecycle.Event, error) {
 		}
 		if len(ev) == 0 {
 			m.destroyEnded(ctx)
+			m.cfg.Metrics.checked(m.Now())
 			return all, m.auditWait(ctx, hold, m.Now())
 		}
 		all = append(all, ev...)

@@ -23,6 +23,7 @@ type Metrics struct {
 	promoteBy       prometheus.Gauge
 	stateProblems   prometheus.Gauge
 	damaged         prometheus.Gauge
+	issued          *prometheus.CounterVec
 }
 
 // NewMetrics registers the issuer's metrics with reg; now is the clock that
@@ -54,13 +55,13 @@ func NewMetrics(reg prometheus.Registerer, now func() time.Time) *Metrics {
 	})
 	reg.MustRegister(m.waiting, m.waitingCount, m.promoteBy)
 	expiry := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "keyroll_primary_expiry_seconds", Help: "Seconds until the primary signing certificate expires (negative: expired; NaN: no primary).",
+		Name: "keyroll_primary_not_after_timestamp_seconds", Help: "When the primary signing certificate expires, as a Unix time (NaN: no primary). Alert on it minus time().",
 	}, func() float64 {
 		na := m.primaryNotAfter.Load()
 		if na == 0 {
 			return nan()
 		}
-		return float64(na) - float64(m.now().UnixNano())/1e9
+		return float64(na)
 	})
 	m.stateProblems = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "keyroll_key_state_problems", Help: "Reasons the key set cannot keep rolling (several primaries, no primary, an unpromotable next key); 0 when healthy.",
@@ -68,6 +69,10 @@ func NewMetrics(reg prometheus.Registerer, now func() time.Time) *Metrics {
 	m.damaged = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "keyroll_damaged_private_keys", Help: "Keys that will never sign again whose stored private key does not open.",
 	})
+	m.issued = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "keyroll_tokens_issued_total", Help: "Tokens and sign-in answers signed, by protocol (oidc, saml, wsfed) and application.",
+	}, []string{"protocol", "app"})
+	reg.MustRegister(m.issued)
 	reg.MustRegister(m.published, m.transitions, m.checkFailures, m.lastCheck, expiry, m.stateProblems, m.damaged)
 	for _, st := range []lifecycle.State{lifecycle.Next, lifecycle.Primary, lifecycle.Retired} {
 		m.published.WithLabelValues(string(st))
@@ -138,5 +143,11 @@ func (m *Metrics) gate(h lifecycle.Hold, by time.Time) {
 		m.promoteBy.Set(0)
 	} else {
 		m.promoteBy.Set(float64(by.Unix()))
+	}
+}
+
+func (m *Metrics) issuedFor(protocol, app string) {
+	if m != nil {
+		m.issued.WithLabelValues(protocol, app).Inc()
 	}
 }

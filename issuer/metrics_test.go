@@ -13,6 +13,7 @@ import (
 
 	"github.com/keyroll/keyroll/clock"
 	"github.com/keyroll/keyroll/lifecycle"
+	"github.com/keyroll/keyroll/store"
 )
 
 func TestMetrics(t *testing.T) {
@@ -32,6 +33,8 @@ func TestMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk.Advance(24 * lifecycle.Day)
+	m.Issued("saml", store.Application{Name: "wiki"})
+	m.Issued("saml", store.Application{Name: "wiki"})
 	ts := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	defer ts.Close()
 	resp, err := http.Get(ts.URL)
@@ -42,13 +45,18 @@ func TestMetrics(t *testing.T) {
 	resp.Body.Close()
 	body := string(raw)
 	for _, want := range []string{
-		// 365 d certificate, 24 d later (no check ran, so still the first key): 341 d.
-		`keyroll_primary_expiry_seconds 2.94624e+07`,
+		// The first key's 365 d certificate, as a Unix time (no check ran
+		// since, so it is still the primary).
+		`keyroll_primary_not_after_timestamp_seconds 1.7987616e+09`,
+		// Open ran the first check at the start: the gauge is right from
+		// the first second, not 0 until the loop's first check.
+		`keyroll_rollover_last_check_timestamp_seconds 1.7672256e+09`,
 		`keyroll_published_keys{state="next"} 1`,
 		`keyroll_published_keys{state="primary"} 1`,
 		`keyroll_rollover_events_total{actor="test",to="next"} 1`,
 		`keyroll_rollover_events_total{actor="policy",to="primary"} 1`,
 		`keyroll_rollover_check_failures_total 0`,
+		`keyroll_tokens_issued_total{app="wiki",protocol="saml"} 2`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q:\n%s", want, body)

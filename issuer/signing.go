@@ -89,3 +89,9 @@ func (m *Manager) PublishedKey(ctx context.Context, kid string) (lifecycle.Key, 
 	}
 	return find()
 }
+
+// Issued counts a token or sign-in answer signed for app over protocol
+// (keyroll_tokens_issued_total).
+func (m *Manager) Issued(protocol string, app store.Application) {
+	m.cfg.Metrics.issuedFor(protocol, app.Name)
+}

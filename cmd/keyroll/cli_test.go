@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/keyroll/keyroll/adminapi"
 )
 
 // TestCLITree: the command tree lists groups' subcommands, suggests a
@@ -121,5 +124,35 @@ func TestJSONResults(t *testing.T) {
 	out, errs, code = runIn(t, "", "sync", s.url, "--to", to, "--allow-unpinned", "--json")
 	if code != 0 || !strings.Contains(out, `"changed": true`) || !strings.Contains(out, `"keys": 2`) {
 		t.Errorf("sync --json: %d %s %s", code, out, errs)
+	}
+}
+
+// TestKeysListTimesAndDrillKeys: keys list shows the time of day when a
+// date alone would hide it, and names a withdrawn drill key as such.
+func TestKeysListTimesAndDrillKeys(t *testing.T) {
+	if got := when(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)); got != "2026-03-01" {
+		t.Errorf("midnight: %s", got)
+	}
+	if got := when(time.Date(2026, 3, 1, 14, 5, 9, 0, time.UTC)); got != "2026-03-01 14:05:09Z" {
+		t.Errorf("afternoon: %s", got)
+	}
+	s := appServer(t)
+	c := &adminapi.Client{BaseURL: s.url}
+	k, err := c.PublishTransient(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WithdrawTransient(t.Context(), k.KID); err != nil {
+		t.Fatal(err)
+	}
+	out, _, _ := runIn(t, "", "keys", "list", "--server", s.url)
+	var line string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, k.Thumbprint) {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "withdrawn (drill key)") || !strings.Contains(line, "Z") {
+		t.Errorf("withdrawn drill key row: %q", line)
 	}
 }

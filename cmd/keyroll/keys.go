@@ -77,20 +77,26 @@ func runKeysList(ctx context.Context, e *env, args []string) int {
 	damaged := 0
 	t := newTable(e.stdout, "THUMBPRINT", "KID", "ALG", "STATE", "NOT BEFORE", "NOT AFTER", "PROMOTED", "RETIRED", "UNPUBLISHED")
 	for _, k := range ks {
-		promoted := dayp(k.PromotedAt)
+		promoted := whenp(k.PromotedAt)
 		if k.PromoteAt != nil {
-			promoted = "≥" + dayp(k.PromoteAt)
+			promoted = "≥" + whenp(k.PromoteAt)
 		}
-		retired, unpub := dayp(k.RetiredAt), dayp(k.EndedAt)
+		retired, unpub := whenp(k.RetiredAt), whenp(k.EndedAt)
 		if k.UnpublishAt != nil {
-			unpub = "≥" + dayp(k.UnpublishAt)
+			unpub = "≥" + whenp(k.UnpublishAt)
 		}
 		state := k.State
+		switch {
+		case k.Transient && k.State == "expired":
+			state = "withdrawn (drill key)"
+		case k.Transient:
+			state += " (drill key)"
+		}
 		if k.Damaged != "" {
 			state += " DAMAGED"
 			damaged++
 		}
-		t.row(k.Thumbprint, k.KID, k.Alg, state, day(k.NotBefore), day(k.NotAfter), promoted, retired, unpub)
+		t.row(k.Thumbprint, k.KID, k.Alg, state, when(k.NotBefore), when(k.NotAfter), promoted, retired, unpub)
 	}
 	t.flush()
 	printWaits(e, ks)

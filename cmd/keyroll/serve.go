@@ -211,7 +211,7 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 	token := e.getenv("KEYROLL_ADMIN_TOKEN")
 	fetches := issuer.NewFetchRecorder(m, issuer.FetchRecorderConfig{
 		OnError: func(err error) { logger.Warn("recording key fetches failed", "err", err) }})
-	opts := issuerhttp.Options{AdminToken: token, Gatherer: reg, Fetches: fetches}
+	opts := issuerhttp.Options{AdminToken: token, Gatherer: reg, Registerer: reg, Fetches: fetches}
 	var metricsLn net.Listener
 	if cfg.metricsListen != "" {
 		if metricsLn, err = net.Listen("tcp", cfg.metricsListen); err != nil {

@@ -44,3 +44,25 @@ func dayp(t *time.Time) string {
 	}
 	return day(*t)
 }
+
+// when formats a time for a table: the date alone at midnight UTC, else the
+// date and time to the second (policies measured in hours and drills make
+// several changes a day).
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	t = t.UTC()
+	if t.Equal(t.Truncate(24 * time.Hour)) {
+		return t.Format(time.DateOnly)
+	}
+	return t.Format("2006-01-02 15:04:05Z")
+}
+
+// whenp is when for an optional time.
+func whenp(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return when(*t)
+}

@@ -210,7 +210,7 @@ func TestWatchLoopServesMetrics(t *testing.T) {
 		t.Errorf("exit %d", code)
 	}
 	for _, s := range []string{`keyroll_watch_up{provider="` + srv.URL + `/keys"} 1`, `keyroll_watch_published_keys{provider="` + srv.URL + `/keys"} 2`,
-		`keyroll_watch_events_total{kind="key_removed"} 1`, `keyroll_watch_certificate_expiry_days{kid="SsZsBNhZcF3Q9S4trpQBTByNRRI"`, "keyroll_watch_last_success_timestamp_seconds"} {
+		`keyroll_watch_events_total{kind="key_removed"} 1`, `keyroll_watch_certificate_not_after_timestamp_seconds{kid="SsZsBNhZcF3Q9S4trpQBTByNRRI"`, "keyroll_watch_last_success_timestamp_seconds"} {
 		if !strings.Contains(string(body), s) {
 			t.Errorf("metrics lack %q:\n%s", s, body)
 		}

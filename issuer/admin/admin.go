@@ -26,8 +26,21 @@ import (
 // maxBody bounds admin request bodies.
 const maxBody = 64 << 10
 
-// actor names the admin API in audit events.
-const actor = "admin"
+// Actors of the admin API in audit events: who made the change.
+const (
+	actorToken    = "admin-token" // a client holding KEYROLL_ADMIN_TOKEN
+	actorLoopback = "loopback"    // a direct loopback client, no token configured
+)
+
+type actorKey struct{}
+
+// actorOf names who is making an admin request.
+func actorOf(r *http.Request) string {
+	if a, ok := r.Context().Value(actorKey{}).(string); ok {
+		return a
+	}
+	return actorLoopback
+}
 
 // TokenMinter signs test tokens for an application (the OIDC provider).
 type TokenMinter interface {
@@ -101,7 +114,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-	h.mux.ServeHTTP(w, r)
+	a := actorLoopback
+	if h.hasToken {
+		a = actorToken
+	}
+	h.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, a)))
 }
 
 func isJSON(ctype string) bool {

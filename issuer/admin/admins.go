@@ -31,7 +31,7 @@ func (s *Handler) createAdmin(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	a, generated, err := s.m.CreateAdmin(r.Context(), req.Name, req.Password, actor)
+	a, generated, err := s.m.CreateAdmin(r.Context(), req.Name, req.Password, actorOf(r))
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -40,7 +40,7 @@ func (s *Handler) createAdmin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Handler) deleteAdmin(w http.ResponseWriter, r *http.Request) {
-	if err := s.m.DeleteAdmin(r.Context(), r.PathValue("name"), actor); err != nil {
+	if err := s.m.DeleteAdmin(r.Context(), r.PathValue("name"), actorOf(r)); err != nil {
 		writeErr(w, err)
 		return
 	}

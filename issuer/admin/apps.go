@@ -99,7 +99,7 @@ func (s *Handler) createApp(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	app, secret, err := s.m.CreateApp(r.Context(), spec, actor)
+	app, secret, err := s.m.CreateApp(r.Context(), spec, actorOf(r))
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -121,7 +121,7 @@ func (s *Handler) showApp(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Handler) deleteApp(w http.ResponseWriter, r *http.Request) {
-	if err := s.m.DeleteApp(r.Context(), r.PathValue("app"), actor); err != nil {
+	if err := s.m.DeleteApp(r.Context(), r.PathValue("app"), actorOf(r)); err != nil {
 		writeErr(w, err)
 		return
 	}
@@ -138,12 +138,12 @@ func (s *Handler) overrideApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := s.m.Override(r.Context(), r.PathValue("app"),
-		issuer.KeyRef{Key: req.Key, Next: req.Next, Latest: req.Latest, AllowUnpublished: req.AllowUnpublished}, actor)
+		issuer.KeyRef{Key: req.Key, Next: req.Next, Latest: req.Latest, AllowUnpublished: req.AllowUnpublished}, actorOf(r))
 	s.writeChange(w, r, out, err)
 }
 
 func (s *Handler) restoreApp(w http.ResponseWriter, r *http.Request) {
-	out, err := s.m.RestoreDefault(r.Context(), r.PathValue("app"), actor)
+	out, err := s.m.RestoreDefault(r.Context(), r.PathValue("app"), actorOf(r))
 	s.writeChange(w, r, out, err)
 }
 
@@ -215,7 +215,7 @@ func (s *Handler) appToken(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	s.m.Logger().Info("admin issued a test token", "app", app.Name, "actor", actor)
+	s.m.Logger().Info("admin issued a test token", "app", app.Name, "actor", actorOf(r))
 	httpjson.Write(w, http.StatusOK, resp)
 }
 

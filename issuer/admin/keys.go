@@ -69,7 +69,7 @@ func (s *Handler) rotate(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	ev, err := s.m.Rotate(r.Context(), req.Urgent, actor)
+	ev, err := s.m.Rotate(r.Context(), req.Urgent, actorOf(r))
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -86,7 +86,7 @@ func (s *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", `request body: "key" (a thumbprint or kid) is required`)
 		return
 	}
-	ev, err := s.m.Revoke(r.Context(), req.Key, actor)
+	ev, err := s.m.Revoke(r.Context(), req.Key, actorOf(r))
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -98,7 +98,7 @@ func (s *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 // (never promoted; withdrawn by the drill or by the policy after
 // lifecycle.TransientLifetime) and answers 201 with it.
 func (s *Handler) publishTransient(w http.ResponseWriter, r *http.Request) {
-	k, err := s.m.PublishTransient(r.Context(), actor)
+	k, err := s.m.PublishTransient(r.Context(), actorOf(r))
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -119,7 +119,7 @@ func (s *Handler) withdrawTransient(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, "conflict", fmt.Sprintf("key %s is not a transient drill key; nothing changed (to withdraw it, keyroll keys revoke)", k.Thumbprint))
 		return
 	}
-	if err := s.m.WithdrawTransient(r.Context(), ref, actor); err != nil {
+	if err := s.m.WithdrawTransient(r.Context(), ref, actorOf(r)); err != nil {
 		writeErr(w, err)
 		return
 	}
@@ -207,7 +207,7 @@ func (s *Handler) repair(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	res, err := s.m.Repair(r.Context(), req.Apply, actor)
+	res, err := s.m.Repair(r.Context(), req.Apply, actorOf(r))
 	if err != nil {
 		writeErr(w, err)
 		return

@@ -45,6 +45,7 @@ type Keys interface {
 	Endpoint(path string) string
 	Now() time.Time
 	SignerFor(ctx context.Context, app store.Application, lifetime time.Duration) (issuer.SigningKey, error)
+	Issued(protocol string, app store.Application)
 	PublishedKey(ctx context.Context, kid string) (lifecycle.Key, *x509.Certificate)
 }
 

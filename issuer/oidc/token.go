@@ -88,6 +88,7 @@ func (p *provider) mint(ctx context.Context, g grant) (*adminapi.TokenResponse, 
 			return nil, err
 		}
 	}
+	p.keys.Issued("oidc", g.app)
 	return resp, nil
 }
 

@@ -72,6 +72,7 @@ func (p *Provider) answerSAML(w http.ResponseWriter, r *http.Request, app store.
 		p.unavailable(w, app, err)
 		return
 	}
+	p.keys.Issued("saml", app)
 	p.log.Info("user signed in", "protocol", "saml", "user", u.Username, "app", app.Name, "key", sk.Key.Thumbprint)
 	postPage(w, pend.Answer, url.Values{"SAMLResponse": {base64.StdEncoding.EncodeToString(xml)}, "RelayState": optional(pend.Relay)})
 }

@@ -50,6 +50,7 @@ type Keys interface {
 	Endpoint(path string) string
 	Now() time.Time
 	SignerFor(ctx context.Context, app store.Application, lifetime time.Duration) (issuer.SigningKey, error)
+	Issued(protocol string, app store.Application)
 	AppByAudience(ctx context.Context, p store.Protocol, id string) (store.Application, error)
 	FindApp(ctx context.Context, ref string) (store.Application, error)
 }

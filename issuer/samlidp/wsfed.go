@@ -132,6 +132,7 @@ func (p *Provider) answerWSFed(w http.ResponseWriter, r *http.Request, app store
 		p.unavailable(w, app, err)
 		return
 	}
+	p.keys.Issued("wsfed", app)
 	p.log.Info("user signed in", "protocol", "wsfed", "user", u.Username, "app", app.Name, "key", sk.Key.Thumbprint)
 	postPage(w, pend.Answer, url.Values{"wa": {"wsignin1.0"}, "wresult": {string(token)}, "wctx": optional(pend.Relay)})
 }

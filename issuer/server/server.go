@@ -38,6 +38,9 @@ type Options struct {
 	// Fetches records who fetched the published documents (the caller
 	// runs it); nil: fetches are not recorded.
 	Fetches *issuer.FetchRecorder
+	// Registerer receives the request metrics (keyroll_http_requests_total
+	// and keyroll_http_request_duration_seconds by endpoint); nil: none.
+	Registerer prometheus.Registerer
 }
 
 // New returns the issuer's HTTP handler over m.
@@ -67,5 +70,8 @@ func New(m *issuer.Manager, opts Options) http.Handler {
 		SPMetadata: func(ctx context.Context, url string) (samlidp.SPRegistration, error) {
 			return samlidp.FetchSPMetadata(ctx, nil, url)
 		}}))
+	if opts.Registerer != nil {
+		return instrument(mux, opts.Registerer)
+	}
 	return mux
 }

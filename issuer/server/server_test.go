@@ -16,6 +16,7 @@ import (
 	"github.com/keyroll/keyroll/clock"
 	"github.com/keyroll/keyroll/issuer"
 	"github.com/keyroll/keyroll/lifecycle"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func newTestServer(t *testing.T, token string) (*issuer.Manager, *clock.Fake, *httptest.Server) {
@@ -260,5 +261,64 @@ func TestAdminRefusesBrowsers(t *testing.T) {
 	}
 	if got := post("application/json", "Host", "localhost"); got != 200 {
 		t.Fatalf("a plain CLI request to localhost: %d", got)
+	}
+}
+
+// TestRequestMetrics: requests are counted by the endpoint they matched
+// and tokens by protocol and application.
+func TestRequestMetrics(t *testing.T) {
+	st := openSQLite(t, t.TempDir())
+	defer st.Close()
+	reg := prometheus.NewRegistry()
+	m := newManager(t, st, testKEK(t), clock.NewFake(start), lifecycle.DefaultPolicy())
+	ts := httptest.NewServer(New(m, Options{Gatherer: reg, Registerer: reg}))
+	defer ts.Close()
+	for range 3 {
+		do(t, "GET", ts.URL+issuer.JWKSPath, "", "")
+	}
+	do(t, "GET", ts.URL+"/nothing-here", "", "")
+	_, body := do(t, "GET", ts.URL+MetricsPath, "", "")
+	for _, want := range []string{
+		`keyroll_http_requests_total{code="200",endpoint="GET /.well-known/jwks.json"} 3`,
+		`keyroll_http_requests_total{code="404",endpoint="unmatched"} 1`,
+		`keyroll_http_request_duration_seconds_count{endpoint="GET /.well-known/jwks.json"} 3`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+// TestReadyz: ready while the primary can sign and the store answers; a
+// store that went away makes it 503 (health, from the snapshot, stays 200).
+func TestReadyz(t *testing.T) {
+	st := openSQLite(t, t.TempDir())
+	m := newManager(t, st, testKEK(t), clock.NewFake(start), lifecycle.DefaultPolicy())
+	ts := httptest.NewServer(New(m, Options{}))
+	defer ts.Close()
+	if resp, body := do(t, "GET", ts.URL+issuer.ReadyPath, "", ""); resp.StatusCode != 200 || !strings.Contains(body, `"ok"`) {
+		t.Fatalf("readyz: %d %s", resp.StatusCode, body)
+	}
+	st.Close()
+	if resp, body := do(t, "GET", ts.URL+issuer.ReadyPath, "", ""); resp.StatusCode != 503 || !strings.Contains(body, "store is unreachable") {
+		t.Errorf("readyz without a store: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := do(t, "GET", ts.URL+issuer.HealthPath, "", ""); resp.StatusCode != 200 {
+		t.Errorf("healthz without a store: %d", resp.StatusCode)
+	}
+}
+
+// TestAuditActors: the audit log says who made a change: a holder of the
+// admin token, or a loopback client when none is configured.
+func TestAuditActors(t *testing.T) {
+	for token, want := range map[string]string{"": "loopback", "s3cret": "admin-token"} {
+		m, _, ts := newTestServer(t, token)
+		if resp, body := do(t, "POST", ts.URL+"/admin/keys/rotate", token, `{}`); resp.StatusCode != 200 {
+			t.Fatalf("rotate: %d %s", resp.StatusCode, body)
+		}
+		ev, _ := m.Events(context.Background(), time.Time{}, 0)
+		if last := ev[len(ev)-1]; last.Actor != want {
+			t.Errorf("token %q: actor %q, want %q", token, last.Actor, want)
+		}
 	}
 }

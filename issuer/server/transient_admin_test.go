@@ -49,7 +49,7 @@ func TestTransientAdmin(t *testing.T) {
 		t.Fatalf("transient key %s is not in the JWKS", k.KID)
 	}
 	ev, err := e.c.Events(ctx, start, 0)
-	if err != nil || len(ev) == 0 || ev[len(ev)-1].KID != k.KID || ev[len(ev)-1].Actor != "admin" {
+	if err != nil || len(ev) == 0 || ev[len(ev)-1].KID != k.KID || ev[len(ev)-1].Actor != "loopback" {
 		t.Fatalf("no audit event for the transient key: %+v %v", ev, err)
 	}
 

@@ -7,13 +7,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/keyroll/keyroll/lifecycle"
 	"github.com/keyroll/keyroll/ops"
 )
 
 // Metrics exposes the watch as Prometheus metrics:
 //
-//	keyroll_watch_certificate_expiry_days{provider,kid,thumbprint}  days until each published certificate expires (negative: expired)
+//	keyroll_watch_certificate_not_after_timestamp_seconds{provider,kid,thumbprint}  when each published certificate expires (Unix time)
 //	keyroll_watch_last_success_timestamp_seconds{provider}          when the provider was last fetched successfully
 //	keyroll_watch_up{provider}                                      1 if the last fetch succeeded
 //	keyroll_watch_published_keys{provider}                          keys published at the last successful fetch
@@ -32,8 +31,8 @@ type Metrics struct {
 // NewMetrics registers the watch metrics with reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
-		expiry: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "keyroll_watch_certificate_expiry_days",
-			Help: "Days until each published signing certificate expires (negative: expired)."}, []string{"provider", "kid", "thumbprint"}),
+		expiry: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "keyroll_watch_certificate_not_after_timestamp_seconds",
+			Help: "When each published signing certificate expires, as a Unix time; alert on it minus time()."}, []string{"provider", "kid", "thumbprint"}),
 		lastOK: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "keyroll_watch_last_success_timestamp_seconds",
 			Help: "When the provider's keys were last fetched successfully."}, []string{"provider"}),
 		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "keyroll_watch_up",
@@ -70,7 +69,7 @@ func (m *Metrics) Fetched(provider string, pub *ops.Published, err error, now ti
 	m.expiry.DeletePartialMatch(prometheus.Labels{"provider": provider})
 	for _, k := range pub.Keys {
 		if k.HasCert() {
-			m.expiry.WithLabelValues(provider, k.KID, k.Thumbprint).Set(float64(k.NotAfter.Sub(now)) / float64(lifecycle.Day))
+			m.expiry.WithLabelValues(provider, k.KID, k.Thumbprint).Set(float64(k.NotAfter.Unix()))
 		}
 	}
 }
