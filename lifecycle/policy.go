@@ -9,7 +9,7 @@ import (
 const Day = 24 * time.Hour
 
 // Policy is the rollover policy, named after AD FS's Set-AdfsProperties
-// parameters (seed 002), plus what keyroll needs to know to retire a key
+// parameters (as AD FS documents them), plus what keyroll needs to know to retire a key
 // safely.
 type Policy struct {
 	// AutoRollover generates and promotes keys by the thresholds below

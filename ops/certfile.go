@@ -15,7 +15,7 @@ import (
 var ErrNoCertificate = errors.New("no certificate found (expected PEM, DER, or the base64 text of a .cer)")
 
 // ReadCertificates reads certificates from a PEM bundle, a DER certificate,
-// or the base64 text of a .cer as seed 001's manual steps save it.
+// or the base64 text of a .cer as Microsoft's manual rollover steps save it.
 func ReadCertificates(data []byte) ([]*x509.Certificate, error) {
 	if len(data) > MaxDocumentSize {
 		return nil, ErrTooLarge

@@ -112,7 +112,7 @@ func WriteKeysTable(w io.Writer, keys []Key, now time.Time) error {
 const BundleName = "signing-certs.pem"
 
 // Download writes each certificate into dir as THUMBPRINT.cer, holding what
-// seed 001's manual steps produce (the base64 of the X509Certificate element,
+// Microsoft's manual rollover steps produce (the base64 of the X509Certificate element,
 // no trailing whitespace), and all of them as a PEM bundle. It returns the
 // files written. Keys without a certificate are left out.
 func Download(dir string, keys []Key) ([]string, error) {

@@ -4,7 +4,7 @@
 // when the 30-day expiry alert starts, when the critical threshold forces a
 // rollover, and when the certificate expires.
 //
-// With AD FS's defaults (seed 002) a certificate expiring 2014-07-25 gets its
+// With AD FS's documented defaults a certificate expiring 2014-07-25 gets its
 // successor generated on 2014-07-05 (20 days before) and promoted on
 // 2014-07-10 (5 days after that); relying parties that have not picked up
 // the new certificate by then stop accepting tokens.
