@@ -47,9 +47,12 @@ type Result struct {
 	Outcome     Outcome    `json:"result"`
 	Accepted    *bool      `json:"accepted"` // null when undecided
 	Evidence    Evidence   `json:"evidence"`
-	// Earlier is the evidence of earlier attempts: a fresh key rejected at
-	// first is tested again after the refresh throttle window.
+	// Earlier is the evidence of earlier attempts: a rejection the
+	// application's refresh throttle may explain (a fresh key, a key
+	// published recently, a test soon after another drill) is tested
+	// again after the throttle window; Retried says why.
 	Earlier []Evidence `json:"earlier_attempts,omitempty"`
+	Retried string     `json:"retried,omitempty"`
 }
 
 func newResult(k adminapi.KeyInfo, role string) Result {

@@ -66,8 +66,9 @@ func (m *MemoryHistory) Recent(_ context.Context, limit int) ([]DrillRecord, err
 	return out, nil
 }
 
-// drillTimeout bounds a drill started from the console (it has no fresh
-// key test, so no refresh wait).
+// drillTimeout bounds a drill started from the console: the tests, one
+// refresh wait (drill.DefaultRefreshWait) for rejections the
+// application's refresh throttle may explain, and the retries.
 const drillTimeout = 10 * time.Minute
 
 // drillRun is a drill in progress (or just finished) on this replica.
