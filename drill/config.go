@@ -66,6 +66,10 @@ type Config struct {
 	// HTTP reaches the application; nil: a client with a 30 s timeout. The
 	// drill sets its own cookie jar and redirect policy on a copy.
 	HTTP *http.Client
+	// Actor is who runs the drill as the audit log names them (the web
+	// console: console:NAME), kept in the report and the drill history;
+	// empty: not said (the admin API audits the command line's changes).
+	Actor string
 	// Progress receives one line per step, for people; nil: discarded.
 	Progress io.Writer
 	// Now stamps the report; nil: time.Now.

@@ -39,7 +39,7 @@ type run struct {
 // documentation for the steps, the verdict and the cleanup.
 func Run(ctx context.Context, cfg Config) *Report {
 	cfg.defaults()
-	r := &run{cfg: cfg, rep: &Report{App: cfg.App, Mode: "api", Target: cfg.API, Started: cfg.Now().UTC(), Results: []Result{}}}
+	r := &run{cfg: cfg, rep: &Report{App: cfg.App, Mode: "api", Target: cfg.API, Actor: cfg.Actor, Started: cfg.Now().UTC(), Results: []Result{}}}
 	if cfg.Web != "" {
 		r.rep.Mode, r.rep.Target = "web", cfg.Web
 	}

@@ -85,6 +85,9 @@ type Report struct {
 	// (empty when the drill could not read the application).
 	Protocol string `json:"protocol,omitempty"`
 	Target   string `json:"target"` // the URL tested
+	// Actor is who ran the drill as the audit log names them
+	// ([Config.Actor]); empty when not said.
+	Actor string `json:"actor,omitempty"`
 	// PreviousOverride is the application's override before the drill (a
 	// thumbprint; empty: none), which the cleanup puts back.
 	PreviousOverride string    `json:"previous_override"`

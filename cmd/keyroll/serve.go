@@ -15,6 +15,7 @@ import (
 
 	"github.com/keyroll/keyroll/clock"
 	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/issuer/admin"
 	"github.com/keyroll/keyroll/issuer/console"
 	"github.com/keyroll/keyroll/issuer/oidc"
 	"github.com/keyroll/keyroll/issuer/samlidp"
@@ -184,7 +185,8 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 	token := e.getenv("KEYROLL_ADMIN_TOKEN")
 	fetches := issuer.NewFetchRecorder(m, issuer.FetchRecorderConfig{
 		OnError: func(err error) { logger.Warn("recording key fetches failed", "err", err) }})
-	srv := issuerhttp.New(m, issuerhttp.Options{AdminToken: token, Gatherer: reg, Fetches: fetches})
+	srv := issuerhttp.New(m, issuerhttp.Options{AdminToken: token, Gatherer: reg, Fetches: fetches,
+		Console: console.Options{Readiness: console.IssuerReadiness(m, fetches, admin.DefaultWithin), Drills: console.StoreHistory(m)}})
 	printStartup(e, m, cfg, token != "")
 
 	// The rotation loop stops, and is waited for, before the store closes.

@@ -15,7 +15,11 @@ import (
 	"github.com/keyroll/keyroll/store"
 )
 
-var _ drill.Admin = (*admin.Local)(nil)
+var (
+	_ drill.Admin    = (*admin.Local)(nil)
+	_ drill.Recorder = (*admin.Local)(nil)
+	_ drill.History  = (*admin.Local)(nil)
+)
 
 // DrillHistory keeps finished drills for the Drill page. The default,
 // [NewMemoryHistory], forgets them on restart and knows only this
@@ -219,7 +223,7 @@ func (h *Handler) startDrill(w http.ResponseWriter, r *http.Request, s *session)
 		return
 	}
 	cfg := drill.Config{Admin: admin.NewLocal(h.m, h.opts.Tokens, h.actor(s)), App: a.ClientID, API: api,
-		HTTP: h.opts.DrillHTTP, Progress: run, Now: h.m.Now}
+		Actor: h.actor(s), HTTP: h.opts.DrillHTTP, Progress: run, Now: h.m.Now}
 	h.log.Info("console drill started", "app", a.Name, "api", api, "actor", h.actor(s))
 	h.runs.wg.Add(1)
 	go func() {
