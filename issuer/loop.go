@@ -54,6 +54,7 @@ func (m *Manager) Run(ctx context.Context) {
 			}
 			failures = 0
 			m.cfg.Metrics.checked(lastCheck)
+			m.evidenceChanged()
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/keyroll/keyroll/issuer/readiness"
 	"github.com/keyroll/keyroll/lifecycle"
 )
 
@@ -20,6 +21,7 @@ type Metrics struct {
 	waiting         *prometheus.GaugeVec
 	waitingCount    prometheus.Gauge
 	promoteBy       prometheus.Gauge
+	verdicts        *prometheus.GaugeVec
 }
 
 // NewMetrics registers the issuer's metrics with reg; now is the clock that
@@ -49,7 +51,10 @@ func NewMetrics(reg prometheus.Registerer, now func() time.Time) *Metrics {
 	m.promoteBy = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "keyroll_promotion_deadline_timestamp_seconds", Help: "When the next key is promoted at the latest (critical threshold); 0 without one.",
 	})
-	reg.MustRegister(m.waiting, m.waitingCount, m.promoteBy)
+	m.verdicts = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "keyroll_applications", Help: "Applications by readiness verdict for the next rollover (as keyroll readiness judges them).",
+	}, []string{"verdict"})
+	reg.MustRegister(m.waiting, m.waitingCount, m.promoteBy, m.verdicts)
 	expiry := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "keyroll_primary_expiry_seconds", Help: "Seconds until the primary signing certificate expires (negative: expired; NaN: no primary).",
 	}, func() float64 {
@@ -62,6 +67,9 @@ func NewMetrics(reg prometheus.Registerer, now func() time.Time) *Metrics {
 	reg.MustRegister(m.published, m.transitions, m.checkFailures, m.lastCheck, expiry)
 	for _, st := range []lifecycle.State{lifecycle.Next, lifecycle.Primary, lifecycle.Retired} {
 		m.published.WithLabelValues(string(st))
+	}
+	for _, v := range readiness.Verdicts {
+		m.verdicts.WithLabelValues(string(v))
 	}
 	return m
 }
@@ -117,5 +125,15 @@ func (m *Metrics) gate(h lifecycle.Hold, by time.Time) {
 		m.promoteBy.Set(0)
 	} else {
 		m.promoteBy.Set(float64(by.Unix()))
+	}
+}
+
+// readiness sets the number of applications by readiness verdict.
+func (m *Metrics) readiness(counts map[readiness.Verdict]int) {
+	if m == nil {
+		return
+	}
+	for _, v := range readiness.Verdicts {
+		m.verdicts.WithLabelValues(string(v)).Set(float64(counts[v]))
 	}
 }
