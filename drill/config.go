@@ -39,12 +39,17 @@ type Config struct {
 	Expect string
 	// FreshKey also tests a brand-new transient key (refresh on unknown key).
 	FreshKey bool
-	// RefreshWait is how long the drill waits, when the application rejects
-	// the fresh key, before it tests that key once more: correct relying
-	// parties may throttle refreshes on an unknown key (Microsoft's
-	// libraries for 5 minutes), so one that refreshed shortly before the
-	// drill rejects a new key until the throttle window ends. 0: the default,
-	// 5m10s; negative: retry at once.
+	// RefreshWait stands for the application's unknown-key refresh
+	// throttle window: correct relying parties fetch keys for an unknown
+	// kid at most once per window (Microsoft's libraries every 5 minutes,
+	// keyroll's every 10 s), so one whose window an earlier call spent
+	// refuses a key it has not seen yet until the window ends. A rejection
+	// the throttle may explain — of the fresh key, of a key published less
+	// than RefreshWait before its test, or of any key tested less than
+	// RefreshWait after the end of an earlier drill of the application (see
+	// [History]) — is tested once more after waiting RefreshWait, and only
+	// a second rejection counts. 0: the default, 5m10s; negative: retry at
+	// once (and only the fresh key).
 	RefreshWait time.Duration
 	// After waits for the refresh throttle window; nil: time.After. Tests
 	// inject a timer that fires at once.
@@ -61,6 +66,10 @@ type Config struct {
 	// HTTP reaches the application; nil: a client with a 30 s timeout. The
 	// drill sets its own cookie jar and redirect policy on a copy.
 	HTTP *http.Client
+	// Actor is who runs the drill as the audit log names them (the web
+	// console: console:NAME), kept in the report and the drill history;
+	// empty: not said (the admin API audits the command line's changes).
+	Actor string
 	// Progress receives one line per step, for people; nil: discarded.
 	Progress io.Writer
 	// Now stamps the report; nil: time.Now.

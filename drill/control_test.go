@@ -123,7 +123,8 @@ func TestDrillFreshKeyThrottled(t *testing.T) {
 	if fresh.State != "fresh" || fresh.Outcome != drill.Accepted || len(fresh.Earlier) != 1 || fresh.Earlier[0].Status != 401 {
 		t.Errorf("fresh result %+v", fresh)
 	}
-	contains(t, "progress", progress, "fresh key rejected; waiting 5m10s for the application's refresh throttle, then retrying … accepted (200)")
+	contains(t, "progress", progress, "waiting 5m10s for the application's refresh throttle before testing again the fresh key "+drill.Abbrev(fresh.Thumbprint)+", a key published moments ago … done",
+		"retrying the fresh key "+drill.Abbrev(fresh.Thumbprint)+" … accepted (200)")
 	e.clean(t, "lib-api", "")
 }
 
@@ -141,7 +142,7 @@ func TestDrillInterruptedWaiting(t *testing.T) {
 	after := func(time.Duration) <-chan time.Time { cancel(); return nil }
 	rep, progress := e.run(t, ctx, drill.Config{App: "startup-api", API: serve(t, drilltest.API(check)), FreshKey: true, RefreshWait: time.Hour, After: after})
 	wantVerdict(t, rep, drill.Interrupted, 2, progress)
-	contains(t, "progress", progress, "waiting 1h0m0s for the application's refresh throttle, then retrying … interrupted",
+	contains(t, "progress", progress, "waiting 1h0m0s for the application's refresh throttle before testing again the fresh key ", "a key published moments ago … interrupted",
 		"cleanup: restored application startup-api: no override", "cleanup: withdrew the fresh transient key")
 	e.clean(t, "startup-api", "")
 }

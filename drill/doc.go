@@ -53,13 +53,26 @@
 // With [Config.FreshKey] the drill then publishes a brand-new transient key,
 // as an emergency rollover would, pins the application to it and tests it:
 // an application that does not refresh its keys when a token names an
-// unknown one rejects it. Many correct applications throttle those refreshes
-// (Microsoft's libraries to one per 5 minutes) and may have
-// refreshed a moment ago (the control calls come last so as not to spend
-// one), so a rejected fresh key is
-// tested once more after [Config.RefreshWait] (5m10s by default), the key
-// still published and the application still pinned to it; only a second
-// rejection counts. [Result.Earlier] holds the first attempt's evidence.
+// unknown one rejects it.
+//
+// # Refresh throttles
+//
+// Correct applications throttle the key fetches they make for unknown
+// kids (keyroll's verify library and keyroll guard to one per 10 s window,
+// Microsoft's libraries to one per 5 minutes), so one that fetched for an
+// unknown kid a moment ago refuses a key it has not seen yet until its
+// window ends. A rejection that may be so is tested once more after
+// [Config.RefreshWait] (5m10s by default, standing for the window), the
+// application pinned to the key again; only a second rejection counts, and
+// [Result.Earlier] holds the first attempt's evidence. That is so of the
+// fresh key; of a key published less than RefreshWait before its test
+// (keyroll keys rotate just before the drill); and of every key tested
+// less than RefreshWait after an earlier drill of the same application
+// ended (read from the drill history, [History]), whose fresh key or
+// unpublished-key control may have spent the window. Within one drill the
+// control calls come last so as to spend nothing before the key tests and
+// the retries. One wait serves every retry. An application that really
+// never refreshes rejects the key again: [NotReady].
 //
 // # Verdict
 //

@@ -29,13 +29,17 @@ type run struct {
 	publishing bool
 	user       string     // the temporary test user created
 	api        *apiTester // API mode: the control calls run after the key tests
+	// spentAt is when an earlier drill of the application ended: its
+	// calls may have spent the application's unknown-key refresh throttle.
+	spentAt time.Time
+	retries []retry // rejections the throttle may explain, tested again
 }
 
 // Run drills the application and always returns a report; see the package
 // documentation for the steps, the verdict and the cleanup.
 func Run(ctx context.Context, cfg Config) *Report {
 	cfg.defaults()
-	r := &run{cfg: cfg, rep: &Report{App: cfg.App, Mode: "api", Target: cfg.API, Started: cfg.Now().UTC(), Results: []Result{}}}
+	r := &run{cfg: cfg, rep: &Report{App: cfg.App, Mode: "api", Target: cfg.API, Actor: cfg.Actor, Started: cfg.Now().UTC(), Results: []Result{}}}
 	if cfg.Web != "" {
 		r.rep.Mode, r.rep.Target = "web", cfg.Web
 	}
@@ -84,9 +88,12 @@ func (r *run) drill(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := r.retryRejected(ctx); err != nil {
+		return err
+	}
 	// The controls come last: a token under an unknown kid makes a correct
 	// application refresh, which would use up the refresh throttle that the
-	// fresh-key test needs.
+	// fresh-key test and the retries need.
 	if r.api != nil {
 		return r.controls(ctx, r.api)
 	}
@@ -119,6 +126,7 @@ func (r *run) start(ctx context.Context) error {
 	if !slices.ContainsFunc(order, func(k adminapi.KeyInfo) bool { return k.State == "next" }) {
 		r.say("drill: note: no next key is published, so the next rollover cannot be tested (keyroll keys rotate publishes one)\n")
 	}
+	r.readLastDrill(ctx, app.ClientID)
 	if r.cfg.API != "" {
 		t := &apiTester{admin: r.cfg.Admin, app: r.cfg.App, url: r.cfg.API, hc: noRedirects(r.cfg.HTTP, nil)}
 		r.tester, r.api = t, t
@@ -162,12 +170,7 @@ func timeOf(t *time.Time) time.Time {
 func (r *run) testKey(ctx context.Context, k adminapi.KeyInfo, role string) error {
 	r.say("pinning app to %s key %s … ", role, Abbrev(k.Thumbprint))
 	res := newResult(k, role)
-	r.pinned = true
-	out, err := r.cfg.Admin.Override(ctx, r.cfg.App, adminapi.OverrideRequest{Key: k.Thumbprint})
-	if err == nil {
-		err = checkPinned(out, k)
-	}
-	if err != nil {
+	if err := r.pin(ctx, k); err != nil {
 		if ctx.Err() != nil {
 			r.say("interrupted\n")
 			return ctx.Err()
@@ -177,6 +180,7 @@ func (r *run) testKey(ctx context.Context, k adminapi.KeyInfo, role string) erro
 		r.say("undecided: could not pin it: %v\n", err)
 		return nil
 	}
+	at := r.cfg.Now()
 	outcome, ev, err := r.tester.test(ctx, k)
 	if err != nil {
 		r.say("stopped: %v\n", err)
@@ -185,7 +189,21 @@ func (r *run) testKey(ctx context.Context, k adminapi.KeyInfo, role string) erro
 	res.record(outcome, ev)
 	r.rep.Results = append(r.rep.Results, res)
 	r.say("%s\n", res.Line())
+	if why := r.throttleMayExplain(k, role, at); outcome == Rejected && why != "" {
+		r.retries = append(r.retries, retry{index: len(r.rep.Results) - 1, key: k, why: why})
+	}
 	return nil
+}
+
+// pin overrides the application's signing key with k and checks the
+// issuer took it.
+func (r *run) pin(ctx context.Context, k adminapi.KeyInfo) error {
+	r.pinned = true
+	out, err := r.cfg.Admin.Override(ctx, r.cfg.App, adminapi.OverrideRequest{Key: k.Thumbprint})
+	if err != nil {
+		return err
+	}
+	return checkPinned(out, k)
 }
 
 // checkPinned confirms the issuer now signs the application's tokens
@@ -221,37 +239,7 @@ func (r *run) testFresh(ctx context.Context) error {
 	}
 	r.fresh = k
 	r.say("%s (withdrawn after the drill)\n", k.Thumbprint)
-	n := len(r.rep.Results)
-	if err := r.testKey(ctx, *k, "fresh"); err != nil || len(r.rep.Results) == n {
-		return err
-	}
-	return r.retryFresh(ctx, &r.rep.Results[n])
-}
-
-// retryFresh tests a rejected fresh key once more after the application's
-// refresh throttle window, with the override still pinned to it: a correct
-// application that refreshed its keys shortly before (even for the
-// drill's own control call) rejects an unknown key until then.
-func (r *run) retryFresh(ctx context.Context, res *Result) error {
-	if res.Outcome != Rejected {
-		return nil
-	}
-	r.say("fresh key rejected; waiting %v for the application's refresh throttle, then retrying … ", r.cfg.RefreshWait)
-	select {
-	case <-ctx.Done():
-		r.say("interrupted\n")
-		return ctx.Err()
-	case <-r.cfg.After(r.cfg.RefreshWait):
-	}
-	outcome, ev, err := r.tester.test(ctx, *r.fresh)
-	if err != nil {
-		r.say("stopped: %v\n", err)
-		return err
-	}
-	res.Earlier = append(res.Earlier, res.Evidence)
-	res.record(outcome, ev)
-	r.say("%s\n", res.Line())
-	return nil
+	return r.testKey(ctx, *k, "fresh")
 }
 
 // Abbrev shortens a thumbprint for people: 3A38…049B.

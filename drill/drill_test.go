@@ -86,7 +86,8 @@ func TestDrillStartupJWKS(t *testing.T) {
 		t.Errorf("reason %q, fresh result %+v", rep.Reason, fresh)
 	}
 	contains(t, "progress", progress, "publishing a fresh transient key … "+fresh.Thumbprint,
-		"fresh key rejected; waiting 5m10s for the application's refresh throttle, then retrying … rejected (401)",
+		"waiting 5m10s for the application's refresh throttle before testing again the fresh key "+drill.Abbrev(fresh.Thumbprint)+", a key published moments ago … done",
+		"retrying the fresh key "+drill.Abbrev(fresh.Thumbprint)+" … rejected (401)",
 		"cleanup: restored application startup-api: override "+prev, "cleanup: withdrew the fresh transient key "+fresh.Thumbprint)
 	e.clean(t, "startup-api", prev)
 }

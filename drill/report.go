@@ -47,9 +47,12 @@ type Result struct {
 	Outcome     Outcome    `json:"result"`
 	Accepted    *bool      `json:"accepted"` // null when undecided
 	Evidence    Evidence   `json:"evidence"`
-	// Earlier is the evidence of earlier attempts: a fresh key rejected at
-	// first is tested again after the refresh throttle window.
+	// Earlier is the evidence of earlier attempts: a rejection the
+	// application's refresh throttle may explain (a fresh key, a key
+	// published recently, a test soon after another drill) is tested
+	// again after the throttle window; Retried says why.
 	Earlier []Evidence `json:"earlier_attempts,omitempty"`
+	Retried string     `json:"retried,omitempty"`
 }
 
 func newResult(k adminapi.KeyInfo, role string) Result {
@@ -82,6 +85,9 @@ type Report struct {
 	// (empty when the drill could not read the application).
 	Protocol string `json:"protocol,omitempty"`
 	Target   string `json:"target"` // the URL tested
+	// Actor is who ran the drill as the audit log names them
+	// ([Config.Actor]); empty when not said.
+	Actor string `json:"actor,omitempty"`
 	// PreviousOverride is the application's override before the drill (a
 	// thumbprint; empty: none), which the cleanup puts back.
 	PreviousOverride string    `json:"previous_override"`

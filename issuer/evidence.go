@@ -8,6 +8,19 @@ import (
 	"github.com/keyroll/keyroll/store"
 )
 
+// EvidenceChanged is signalled when readiness may have changed on this
+// replica: after each rollover check of the loop, each drill recorded and
+// each write of key-fetch rollups. Signals coalesce: one pending at most,
+// for one reader ([ReadinessWatch]).
+func (m *Manager) EvidenceChanged() <-chan struct{} { return m.evidence }
+
+func (m *Manager) evidenceChanged() {
+	select {
+	case m.evidence <- struct{}{}:
+	default:
+	}
+}
+
 // maxDrillsJudged bounds the drill records readiness reads (newest first).
 const maxDrillsJudged = 2000
 
@@ -26,6 +39,7 @@ func (m *Manager) RecordDrill(ctx context.Context, ref string, d store.DrillReco
 		return d, err
 	}
 	m.cfg.Logger.Info("drill recorded", "app", app.Name, "verdict", d.Verdict, "id", d.ID)
+	m.evidenceChanged()
 	return d, nil
 }
 

@@ -38,6 +38,7 @@ const (
 // it, fetches by new clients are dropped and counted.
 type FetchRecorder struct {
 	st         store.Store
+	written    func() // after rollups are written: the evidence changed
 	now        func() time.Time
 	after      func(time.Duration) <-chan time.Time
 	flushEach  time.Duration
@@ -106,7 +107,7 @@ type pendingFetch = store.Fetch
 
 // NewFetchRecorder returns a recorder writing to m's store on m's clock.
 func NewFetchRecorder(m *Manager, cfg FetchRecorderConfig) *FetchRecorder {
-	r := &FetchRecorder{st: m.cfg.Store, now: m.Now, after: m.cfg.Clock.After,
+	r := &FetchRecorder{st: m.cfg.Store, written: m.evidenceChanged, now: m.Now, after: m.cfg.Clock.After,
 		flushEach: cfg.FlushInterval, retention: cfg.Retention, maxClients: int64(cfg.MaxClients), onError: cfg.OnError,
 		pending: map[fetchKey]*pendingFetch{}}
 	if r.maxClients <= 0 {
@@ -232,6 +233,7 @@ func (r *FetchRecorder) Flush(ctx context.Context) error {
 		return err
 	}
 	clear(r.pending)
+	r.written()
 	if day := store.FetchDay(now); !day.Equal(r.pruned) {
 		if _, err := r.st.PruneFetches(ctx, day.Add(-r.retention)); err != nil {
 			return err

@@ -54,6 +54,7 @@ func (m *Manager) Run(ctx context.Context) {
 				continue
 			}
 			failures = 0
+			m.evidenceChanged()
 		}
 	}
 }

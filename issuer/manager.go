@@ -58,16 +58,17 @@ type Config struct {
 // Manager applies the rollover policy to the key store and keeps an
 // immutable snapshot of what is published.
 type Manager struct {
-	cfg     Config
-	snap    atomic.Pointer[Snapshot]
-	mu      sync.Mutex    // serialises this replica's writes and snapshot rebuilds
-	changed chan struct{} // closed when the snapshot is replaced; guarded by mu
-	signers sync.Map      // kid → crypto.Signer, opened on first use
-	sign    *signerCache
-	miss    missRefresh
-	health  healthProbe
-	ended   endedKeys
-	hold    atomic.Pointer[lifecycle.Hold] // the promotion gate's latest answer
+	cfg      Config
+	snap     atomic.Pointer[Snapshot]
+	mu       sync.Mutex    // serialises this replica's writes and snapshot rebuilds
+	changed  chan struct{} // closed when the snapshot is replaced; guarded by mu
+	signers  sync.Map      // kid → crypto.Signer, opened on first use
+	sign     *signerCache
+	miss     missRefresh
+	health   healthProbe
+	ended    endedKeys
+	hold     atomic.Pointer[lifecycle.Hold] // the promotion gate's latest answer
+	evidence chan struct{}                  // a pending "the evidence may have changed"; see EvidenceChanged
 	// waitAudited is the last promotion wait audited; guarded by the
 	// rollover check (Run, or the caller of Check).
 	waitAudited string
@@ -105,7 +106,7 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.DestroyGrace <= 0 {
 		cfg.DestroyGrace = 2*cfg.PollInterval + time.Minute
 	}
-	m := &Manager{cfg: cfg, changed: make(chan struct{})}
+	m := &Manager{cfg: cfg, changed: make(chan struct{}), evidence: make(chan struct{}, 1)}
 	m.sign = &signerCache{m: m}
 	return m, nil
 }

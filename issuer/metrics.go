@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/keyroll/keyroll/issuer/readiness"
 	"github.com/keyroll/keyroll/lifecycle"
 )
 
@@ -24,6 +25,7 @@ type Metrics struct {
 	stateProblems   prometheus.Gauge
 	damaged         prometheus.Gauge
 	issued          *prometheus.CounterVec
+	verdicts        *prometheus.GaugeVec
 }
 
 // NewMetrics registers the issuer's metrics with reg; now is the clock that
@@ -53,7 +55,10 @@ func NewMetrics(reg prometheus.Registerer, now func() time.Time) *Metrics {
 	m.promoteBy = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "keyroll_promotion_deadline_timestamp_seconds", Help: "When the next key is promoted at the latest (critical threshold); 0 without one.",
 	})
-	reg.MustRegister(m.waiting, m.waitingCount, m.promoteBy)
+	m.verdicts = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "keyroll_applications", Help: "Applications by readiness verdict for the next rollover (as keyroll readiness judges them).",
+	}, []string{"verdict"})
+	reg.MustRegister(m.waiting, m.waitingCount, m.promoteBy, m.verdicts)
 	expiry := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "keyroll_primary_not_after_timestamp_seconds", Help: "When the primary signing certificate expires, as a Unix time (NaN: no primary). Alert on it minus time().",
 	}, func() float64 {
@@ -76,6 +81,9 @@ func NewMetrics(reg prometheus.Registerer, now func() time.Time) *Metrics {
 	reg.MustRegister(m.published, m.transitions, m.checkFailures, m.lastCheck, expiry, m.stateProblems, m.damaged)
 	for _, st := range []lifecycle.State{lifecycle.Next, lifecycle.Primary, lifecycle.Retired} {
 		m.published.WithLabelValues(string(st))
+	}
+	for _, v := range readiness.Verdicts {
+		m.verdicts.WithLabelValues(string(v))
 	}
 	return m
 }
@@ -149,5 +157,15 @@ func (m *Metrics) gate(h lifecycle.Hold, by time.Time) {
 func (m *Metrics) issuedFor(protocol, app string) {
 	if m != nil {
 		m.issued.WithLabelValues(protocol, app).Inc()
+	}
+}
+
+// readiness sets the number of applications by readiness verdict.
+func (m *Metrics) readiness(counts map[readiness.Verdict]int) {
+	if m == nil {
+		return
+	}
+	for _, v := range readiness.Verdicts {
+		m.verdicts.WithLabelValues(string(v)).Set(float64(counts[v]))
 	}
 }

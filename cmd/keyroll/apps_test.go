@@ -16,7 +16,7 @@ func runIn(t *testing.T, stdin string, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := run(context.Background(), &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb,
-		getenv: func(string) string { return "" }}, args)
+		getenv: func(string) string { return "" }, after: fireNow}, args)
 	return out.String(), errb.String(), code
 }
 

@@ -13,7 +13,7 @@ func init() {
 	register(&command{
 		name:    "drill",
 		summary: "test whether an application survives a key rollover (pin it to each key, test, restore)",
-		usage: `Usage: keyroll drill --app APP (--api URL | --web URL) [--fresh-key [--refresh-wait D]]
+		usage: `Usage: keyroll drill --app APP (--api URL | --web URL) [--fresh-key] [--refresh-wait D]
                     [--user NAME --password-stdin] [--expect TEXT] [--json] [--server URL]
 
 The rollover readiness drill: what UpdateThumbprint-RollForward, a sign-in
@@ -44,13 +44,17 @@ and records whether it accepted or rejected the key, with the HTTP evidence.
   default a temporary user the drill creates and deletes.
 --fresh-key: also publish a brand-new transient key, as an emergency
   rollover would, and test it: an application that does not refresh its keys
-  when a token names an unknown one rejects it. Correct applications
-  may throttle such refreshes (Microsoft's libraries: 5 minutes; keyroll's
-  verify library refetches at once) and the application may have refreshed a moment
-  ago, so a rejected fresh key is tested once more after
-  --refresh-wait D (default 5m10s; 0 retries at once), the key still
-  published and the application still pinned to it. Only a second rejection
-  is NOT READY. The key is withdrawn after.
+  when a token names an unknown one rejects it. The key is withdrawn after.
+--refresh-wait D (default 5m10s): correct applications throttle the key
+  fetches they make for unknown keys (keyroll guard and the verify library:
+  one per 10 s; Microsoft's libraries: one per 5 minutes), so one that has
+  just fetched refuses a key it has not seen yet. A key it refuses is tested
+  once more after D, pinned again, when the throttle may explain it: the
+  fresh key, a key published less than D before its test (keys rotate just
+  before the drill), or any key tested less than D after another drill of
+  the application ended (whose controls may have spent the window). Only a
+  second rejection is NOT READY. 0 retries the fresh key at once and
+  nothing else.
 
 Whatever happens (success, failure, error, Ctrl-C) the drill then restores
 the application's previous override exactly, withdraws its transient key and
@@ -94,7 +98,7 @@ func runDrill(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&f.api, "api", "", "`URL` of the web API to call with a bearer token")
 	fs.StringVar(&f.web, "web", "", "`URL` the application signs users in to")
 	fs.BoolVar(&f.fresh, "fresh-key", false, "also publish and test a brand-new transient key (refresh on unknown key)")
-	durationFlag(fs, &f.refreshWait, "refresh-wait", drill.DefaultRefreshWait, "with --fresh-key: how long to wait for the application's refresh throttle before testing a rejected fresh key again (0: at once)")
+	durationFlag(fs, &f.refreshWait, "refresh-wait", drill.DefaultRefreshWait, "how long to wait for the application's refresh throttle before testing again a key it may have refused for it (0: the fresh key at once)")
 	fs.StringVar(&f.user, "user", "", "test user `NAME` for --web (default: a temporary user)")
 	fs.BoolVar(&f.passwordStdin, "password-stdin", false, "read --user's password from the first line of standard input")
 	fs.StringVar(&f.expect, "expect", "", "`TEXT` the final page must contain (--web)")
@@ -107,7 +111,7 @@ func runDrill(ctx context.Context, e *env, args []string) int {
 		return usageErr(e, c, msg)
 	}
 	cfg := drill.Config{Admin: f.client(e), App: f.app, API: f.api, Web: f.web, Expect: f.expect,
-		FreshKey: f.fresh, RefreshWait: f.refreshWait, User: f.user, Progress: e.stderr}
+		FreshKey: f.fresh, RefreshWait: f.refreshWait, After: e.after, User: f.user, Progress: e.stderr}
 	if f.refreshWait == 0 {
 		cfg.RefreshWait = -1 // at once; 0 in a Config is the default
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -53,7 +54,7 @@ func drillClean(t *testing.T, base, app, want string) {
 // runCtx runs keyroll in-process with ctx and stdin.
 func runCtx(ctx context.Context, stdin string, args ...string) (string, string, int) {
 	var out, errb bytes.Buffer
-	code := run(ctx, &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}, args)
+	code := run(ctx, &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }, after: fireNow}, args)
 	return out.String(), errb.String(), code
 }
 
@@ -249,7 +250,8 @@ func TestDrillCLIControls(t *testing.T) {
 	startup := httptest.NewServer(drilltest.API(check))
 	defer startup.Close()
 	out, errs, code = runIn(t, "", "drill", "--app", "open-api", "--api", startup.URL, "--fresh-key", "--refresh-wait", "0", "--server", s.url)
-	if code != 1 || !strings.Contains(errs, "fresh key rejected; waiting 0s for the application's refresh throttle, then retrying … rejected (401)") {
+	if code != 1 || !strings.Contains(errs, "waiting 0s for the application's refresh throttle before testing again the fresh key ") ||
+		!regexp.MustCompile(`retrying the fresh key \S+ … rejected \(401\)`).MatchString(errs) {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errs)
 	}
 	drillClean(t, s.url, "open-api", "")

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 // command is one keyroll subcommand. Each lives in its own file and registers
@@ -27,6 +28,9 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// after waits for the drill's refresh wait; nil: time.After (tests
+	// pass a timer that fires at once).
+	after func(time.Duration) <-chan time.Time
 }
 
 // Exit codes shared by commands.

@@ -17,12 +17,14 @@ import (
 
 	"github.com/keyroll/keyroll/clock"
 	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/issuer/admin"
 	"github.com/keyroll/keyroll/issuer/console"
 	"github.com/keyroll/keyroll/issuer/oidc"
 	"github.com/keyroll/keyroll/issuer/samlidp"
 	issuerhttp "github.com/keyroll/keyroll/issuer/server"
 	"github.com/keyroll/keyroll/keys"
 	"github.com/keyroll/keyroll/lifecycle"
+	"github.com/keyroll/keyroll/ops/watch"
 )
 
 func init() {
@@ -45,6 +47,12 @@ policy below, and publishes them before they sign:
   /wsfed                              WS-Federation passive sign-in and sign-out
   /console/                           the web console (keyroll admins create NAME)
   /healthz, /metrics, /admin/ (KEYROLL_ADMIN_TOKEN; loopback only without one)
+
+--readiness-webhook URL posts a JSON event (kind app_at_risk or
+app_not_ready, with app, verdict, reason and promote_at) when an
+application's verdict (keyroll readiness) becomes AT RISK or NOT READY,
+judged after each rollover check, drill and write of key-fetch rollups;
+failed posts are retried with backoff as keyroll watch --webhook does.
 
 With --key-backend pkcs11 every new key is generated inside an HSM token
 (never extractable, labelled with its kid) and the store keeps only a
@@ -88,7 +96,7 @@ func policyFlags(fs *flag.FlagSet) (*lifecycle.Policy, []string) {
 
 type serveConfig struct {
 	listen, issuer, store, keyAlg string
-	gate                          string
+	gate, readinessWebhook        string
 	insecureHTTPIssuer            bool
 	poll                          time.Duration
 	policy                        *lifecycle.Policy
@@ -108,6 +116,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&cfg.store, "store", defaultStore, "sqlite:PATH or postgres://...")
 	fs.StringVar(&cfg.keyAlg, "key-alg", "RS256", "algorithm of new keys: RS256, RS256:3072, RS256:4096, PS256, ES256, EdDSA")
 	fs.StringVar(&cfg.gate, "promotion-gate", "off", "off, or evidence: promote the next key only once every application that fetched keys in the last 30 days has fetched it or passed a drill with it (the critical threshold always wins)")
+	fs.StringVar(&cfg.readinessWebhook, "readiness-webhook", "", "`URL` to POST a JSON event to when an application becomes AT RISK or NOT READY for the next rollover (keyroll watch's retry rules)")
 	durationFlag(fs, &cfg.poll, "poll-interval", 10*time.Second, "how often a replica looks for changes made by others (PostgreSQL notifies at once)")
 	fs.StringVar(&cfg.metricsListen, "metrics-listen", "", "serve /metrics on this address instead of the public one (e.g. 127.0.0.1:9090)")
 	var names, backendNames []string
@@ -116,7 +125,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	names = append(names, cfg.tls.define(fs)...)
 	cfg.backend, backendNames = backendFlags(fs)
 	names = append(names, backendNames...)
-	if err := applyEnv(fs, e, append(names, "listen", "issuer", "store", "key-alg", "poll-interval", "promotion-gate", "metrics-listen")...); err != nil {
+	if err := applyEnv(fs, e, append(names, "listen", "issuer", "store", "key-alg", "poll-interval", "promotion-gate", "metrics-listen", "readiness-webhook")...); err != nil {
 		fmt.Fprintf(e.stderr, "keyroll serve: %v\n", err)
 		return exitUsage
 	}
@@ -149,6 +158,11 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 		gate = issuer.GateEvidence
 	default:
 		return fmt.Errorf("--promotion-gate %q: want off or evidence", cfg.gate)
+	}
+	if cfg.readinessWebhook != "" {
+		if err := watch.ValidateWebhook(cfg.readinessWebhook); err != nil {
+			return fmt.Errorf("--readiness-webhook: %w", err)
+		}
 	}
 	if err := cfg.backend.check(spec); err != nil {
 		return err
@@ -211,7 +225,8 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 	token := e.getenv("KEYROLL_ADMIN_TOKEN")
 	fetches := issuer.NewFetchRecorder(m, issuer.FetchRecorderConfig{
 		OnError: func(err error) { logger.Warn("recording key fetches failed", "err", err) }})
-	opts := issuerhttp.Options{AdminToken: token, Gatherer: reg, Registerer: reg, Fetches: fetches}
+	opts := issuerhttp.Options{AdminToken: token, Gatherer: reg, Registerer: reg, Fetches: fetches,
+		Console: console.Options{Readiness: console.IssuerReadiness(m, fetches, admin.DefaultWithin), Drills: console.StoreHistory(m)}}
 	var metricsLn net.Listener
 	if cfg.metricsListen != "" {
 		if metricsLn, err = net.Listen("tcp", cfg.metricsListen); err != nil {
@@ -246,7 +261,8 @@ func serve(ctx context.Context, e *env, cfg serveConfig) error {
 	go func() { m.Run(loopCtx); close(loopDone) }()
 	go func() { fetches.Run(loopCtx); close(fetchesDone) }()
 	go func() { samlidp.RunSPRefresh(loopCtx, m, clk, m.SPRefreshInterval(), logger); close(spDone) }()
-	defer func() { stopLoop(); <-loopDone; <-spDone; <-fetchesDone }()
+	readinessDone := startReadinessWatch(loopCtx, m, cfg.readinessWebhook, clk, logger)
+	defer func() { stopLoop(); <-loopDone; <-spDone; <-fetchesDone; readinessDone() }()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"testing"
+	"time"
 
 	"github.com/keyroll/keyroll/issuer"
 )
@@ -41,4 +42,12 @@ func mustCert(t *testing.T, base, kid string) []byte {
 
 func pemCert(der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// fireNow is an env.after that fires at once: CLI tests never wait for a
+// drill's refresh wait.
+func fireNow(time.Duration) <-chan time.Time {
+	c := make(chan time.Time, 1)
+	c <- time.Now()
+	return c
 }

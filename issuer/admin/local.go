@@ -13,7 +13,9 @@ import (
 // Local is the admin API called in-process, with the same answers as
 // *adminapi.Client but every change audited under its own actor: the web
 // console runs the rollover drill through it as the signed-in
-// administrator (drill.Admin).
+// administrator (drill.Admin), and the drill records itself through it in
+// the issuer's drill history as a command-line drill does (drill.Recorder,
+// drill.History).
 type Local struct {
 	m      *issuer.Manager
 	tokens TokenMinter
@@ -134,4 +136,25 @@ func (l *Local) WithdrawTransient(ctx context.Context, key string) (*adminapi.Ke
 	}
 	ki := adminapi.NewKeyInfo(ks[i], l.m.Policy())
 	return &ki, nil
+}
+
+// RecordDrill stores a drill of the application in the drill history,
+// as POST /admin/apps/{app}/drills does.
+func (l *Local) RecordDrill(ctx context.Context, app string, rec adminapi.DrillRecordInfo) (*adminapi.DrillRecordInfo, error) {
+	d, err := l.m.RecordDrill(ctx, app, drillRecord(rec))
+	if err != nil {
+		return nil, err
+	}
+	out := drillInfo(d)
+	return &out, nil
+}
+
+// Drills returns the application's drill history, newest first, at most
+// limit (0: all).
+func (l *Local) Drills(ctx context.Context, app string, limit int) ([]adminapi.DrillRecordInfo, error) {
+	ds, err := l.m.Drills(ctx, app, limit)
+	if err != nil {
+		return nil, err
+	}
+	return drillInfos(ds), nil
 }

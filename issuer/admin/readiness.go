@@ -82,6 +82,16 @@ func (s *Handler) recordDrill(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
+	d, err := s.m.RecordDrill(r.Context(), r.PathValue("app"), drillRecord(req))
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	httpjson.Write(w, http.StatusCreated, drillInfo(d))
+}
+
+// drillRecord is the drill record to store for a request to record one.
+func drillRecord(req adminapi.DrillRecordInfo) store.DrillRecord {
 	if len(req.Report) > maxDrillReport {
 		req.Report = nil // the verdict and per-key results are kept; the evidence is too large
 	}
@@ -90,12 +100,7 @@ func (s *Handler) recordDrill(w http.ResponseWriter, r *http.Request) {
 	for _, k := range req.Keys {
 		d.Keys = append(d.Keys, store.DrillKey{KID: k.KID, Thumbprint: k.Thumbprint, State: k.State, Outcome: k.Outcome})
 	}
-	d, err := s.m.RecordDrill(r.Context(), r.PathValue("app"), d)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	httpjson.Write(w, http.StatusCreated, drillInfo(d))
+	return d
 }
 
 func (s *Handler) listDrills(w http.ResponseWriter, r *http.Request) {
@@ -113,11 +118,15 @@ func (s *Handler) listDrills(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
+	httpjson.Write(w, http.StatusOK, drillInfos(ds))
+}
+
+func drillInfos(ds []store.DrillRecord) []adminapi.DrillRecordInfo {
 	out := make([]adminapi.DrillRecordInfo, 0, len(ds))
 	for _, d := range ds {
 		out = append(out, drillInfo(d))
 	}
-	httpjson.Write(w, http.StatusOK, out)
+	return out
 }
 
 func drillInfo(d store.DrillRecord) adminapi.DrillRecordInfo {

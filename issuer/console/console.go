@@ -33,10 +33,12 @@ type Options struct {
 	// AbsoluteTimeout ends it this long after sign-in whatever the
 	// activity. 0: the defaults.
 	IdleTimeout, AbsoluteTimeout time.Duration
-	// Readiness supplies readiness verdicts for the Applications page;
-	// nil: the page has no readiness column.
+	// Readiness supplies readiness verdicts for the Applications page
+	// (keyroll serve: [IssuerReadiness]); nil: the page has no readiness
+	// column.
 	Readiness Readiness
-	// Drills keeps finished drills; nil: the last few, in memory.
+	// Drills keeps finished drills (keyroll serve: [StoreHistory]); nil:
+	// the last few, in memory.
 	Drills DrillHistory
 	// DrillHTTP is the client the API drill calls applications with;
 	// nil: a client with a 30 s timeout.
@@ -135,7 +137,7 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"when":         func(t time.Time) string { return whenOf(t) },
 	"abbrev":       abbrev,
 	"kindLabel":    kindLabel,
-	"verdictClass": func(v any) string { return strings.ReplaceAll(fmt.Sprint(v), " ", "-") },
+	"verdictClass": func(v any) string { return strings.ReplaceAll(strings.ToLower(fmt.Sprint(v)), " ", "-") },
 }).ParseFS(templateFS, "templates/*.html"))
 
 func dayOf(t time.Time) string {

@@ -29,8 +29,10 @@
 //
 // # Extension points
 //
-// The Applications and Drill pages show what the issuer knows today.
 // [Readiness] plugs fleet readiness verdicts into the Applications page
 // and [DrillHistory] keeps finished drills (an in-memory list by default);
-// both are optional [Options].
+// both are optional [Options]. keyroll serve gives [IssuerReadiness], the
+// verdicts of keyroll readiness, and [StoreHistory], the store's drill
+// history, which every replica shows and where drills run from the
+// console record themselves like command-line drills.
 package console

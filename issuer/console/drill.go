@@ -15,7 +15,11 @@ import (
 	"github.com/keyroll/keyroll/store"
 )
 
-var _ drill.Admin = (*admin.Local)(nil)
+var (
+	_ drill.Admin    = (*admin.Local)(nil)
+	_ drill.Recorder = (*admin.Local)(nil)
+	_ drill.History  = (*admin.Local)(nil)
+)
 
 // DrillHistory keeps finished drills for the Drill page. The default,
 // [NewMemoryHistory], forgets them on restart and knows only this
@@ -66,8 +70,9 @@ func (m *MemoryHistory) Recent(_ context.Context, limit int) ([]DrillRecord, err
 	return out, nil
 }
 
-// drillTimeout bounds a drill started from the console (it has no fresh
-// key test, so no refresh wait).
+// drillTimeout bounds a drill started from the console: the tests, one
+// refresh wait (drill.DefaultRefreshWait) for rejections the
+// application's refresh throttle may explain, and the retries.
 const drillTimeout = 10 * time.Minute
 
 // drillRun is a drill in progress (or just finished) on this replica.
@@ -218,7 +223,7 @@ func (h *Handler) startDrill(w http.ResponseWriter, r *http.Request, s *session)
 		return
 	}
 	cfg := drill.Config{Admin: admin.NewLocal(h.m, h.opts.Tokens, h.actor(s)), App: a.ClientID, API: api,
-		HTTP: h.opts.DrillHTTP, Progress: run, Now: h.m.Now}
+		Actor: h.actor(s), HTTP: h.opts.DrillHTTP, Progress: run, Now: h.m.Now}
 	h.log.Info("console drill started", "app", a.Name, "api", api, "actor", h.actor(s))
 	h.runs.wg.Add(1)
 	go func() {

@@ -14,6 +14,7 @@ import (
 	"github.com/keyroll/keyroll/issuer"
 	"github.com/keyroll/keyroll/issuer/console"
 	"github.com/keyroll/keyroll/issuer/issuertest"
+	"github.com/keyroll/keyroll/keys"
 	"github.com/keyroll/keyroll/lifecycle"
 	"github.com/keyroll/keyroll/store"
 )
@@ -29,22 +30,42 @@ type env struct {
 	t   *testing.T
 	m   *issuer.Manager
 	st  store.Store
+	kek *keys.Sealer
 	clk *clock.Fake
 	h   *console.Handler
 }
 
 func newEnv(t *testing.T, issuerURL string, opts console.Options) *env {
 	t.Helper()
+	return newEnvWith(t, issuerURL, func(*issuer.Manager) console.Options { return opts })
+}
+
+// newEnvWith is newEnv with options made for the issuer's manager.
+func newEnvWith(t *testing.T, issuerURL string, opts func(*issuer.Manager) console.Options) *env {
+	t.Helper()
 	clk := clock.NewFake(issuertest.Start)
 	st := issuertest.OpenSQLite(t, t.TempDir())
 	t.Cleanup(func() { st.Close() })
-	m := issuertest.NewManager(t, issuerURL, st, issuertest.KEK(t), clk, lifecycle.DefaultPolicy(), "")
+	kek := issuertest.KEK(t)
+	m := issuertest.NewManager(t, issuerURL, st, kek, clk, lifecycle.DefaultPolicy(), "")
 	if _, _, err := m.CreateAdmin(context.Background(), adminName, adminPassword, "test"); err != nil {
 		t.Fatal(err)
 	}
-	h := console.New(m, opts)
+	h := console.New(m, opts(m))
 	t.Cleanup(h.Wait)
-	return &env{t: t, m: m, st: st, clk: clk, h: h}
+	return &env{t: t, m: m, st: st, kek: kek, clk: clk, h: h}
+}
+
+// replica is a second issuer replica on the same store, with its own
+// console made by opts.
+func (e *env) replica(opts func(*issuer.Manager) console.Options) *env {
+	e.t.Helper()
+	m := issuertest.NewManager(e.t, issuerURL, e.st, e.kek, e.clk, lifecycle.DefaultPolicy(), "")
+	h := console.New(m, opts(m))
+	e.t.Cleanup(h.Wait)
+	r := *e
+	r.m, r.h = m, h
+	return &r
 }
 
 // do serves one request from a browser on the console's own origin,

@@ -32,6 +32,10 @@ const (
 	SignatureValid   Kind = "signature_valid"   // it verifies again
 	Unreachable      Kind = "unreachable"       // fetches have failed for longer than the threshold
 	Reachable        Kind = "reachable"         // a fetch succeeded after an unreachable event
+	// keyroll serve --readiness-webhook: an application of the issuer
+	// became AT RISK or NOT READY for the next rollover.
+	AppAtRisk   Kind = "app_at_risk"
+	AppNotReady Kind = "app_not_ready"
 )
 
 // Event is one change worth telling an operator about.
@@ -46,6 +50,13 @@ type Event struct {
 	Thumbprint string     `json:"thumbprint,omitempty"` // SHA-1, or jwk:<RFC 7638> for a key without certificate
 	NotAfter   *time.Time `json:"not_after,omitempty"`
 	Message    string     `json:"message"`
+	// Readiness events name the application, its verdict and why, and
+	// the next key's promotion date (absent without a next key).
+	App       string     `json:"app,omitempty"`
+	ClientID  string     `json:"client_id,omitempty"`
+	Verdict   string     `json:"verdict,omitempty"`
+	Reason    string     `json:"reason,omitempty"`
+	PromoteAt *time.Time `json:"promote_at,omitempty"`
 }
 
 func newEvent(now time.Time, provider string, kind Kind, k *KeyState, msg string) Event {
