@@ -28,6 +28,8 @@ const (
 	KeyRemoved       Kind = "key_removed"       // a key is no longer published
 	Expiring         Kind = "expiring"          // a published certificate expires within the warning period
 	ExpiredPublished Kind = "expired_published" // a certificate past NotAfter is still published
+	NoValidKey       Kind = "no_valid_key"      // every published certificate is expired: nothing valid signs
+	ValidKey         Kind = "valid_key"         // a valid certificate is published again
 	SignatureInvalid Kind = "signature_invalid" // the metadata signature no longer verifies
 	SignatureValid   Kind = "signature_valid"   // it verifies again
 	Unreachable      Kind = "unreachable"       // fetches have failed for longer than the threshold

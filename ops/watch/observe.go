@@ -47,6 +47,7 @@ func Observe(ps *Provider, provider string, pub *ops.Published, fetchErr error, 
 		events = append(events, keyChanges(ps.Keys, cur, provider, now)...)
 	}
 	events = append(events, expiry(cur, provider, now, cfg)...)
+	events = append(events, anyValid(ps, cur, provider, now)...)
 	events = append(events, signature(ps, pub, provider, now)...)
 	ps.Keys, ps.Seen = cur, true
 	return events
@@ -132,6 +133,28 @@ func expiry(cur map[string]*KeyState, provider string, now time.Time, cfg Config
 		}
 	}
 	return events
+}
+
+// anyValid reports, once, a provider whose published certificates have
+// all expired (relying parties that check validity accept nothing it
+// signs), and when a valid one is published again. Keys without a
+// certificate (a bare JWKS) count as valid: nothing says otherwise.
+func anyValid(ps *Provider, cur map[string]*KeyState, provider string, now time.Time) []Event {
+	valid := len(cur) == 0
+	for _, k := range cur {
+		if k.NotAfter.IsZero() || now.Before(k.NotAfter) {
+			valid = true
+		}
+	}
+	switch {
+	case !valid && !ps.ReportedNoValid:
+		ps.ReportedNoValid = true
+		return []Event{newEvent(now, provider, NoValidKey, nil, fmt.Sprintf("every one of the %d published certificates has expired: nothing valid signs", len(cur)))}
+	case valid && ps.ReportedNoValid:
+		ps.ReportedNoValid = false
+		return []Event{newEvent(now, provider, ValidKey, nil, "a valid certificate is published again")}
+	}
+	return nil
 }
 
 func signature(ps *Provider, pub *ops.Published, provider string, now time.Time) []Event {

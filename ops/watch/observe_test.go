@@ -66,11 +66,30 @@ func TestObserveExpiryOnce(t *testing.T) {
 	if ev := Observe(ps, "p", pubOf(t, a), nil, day(11), cfg); len(ev) != 0 {
 		t.Fatalf("warned twice: %v", ev)
 	}
-	if ev := Observe(ps, "p", pubOf(t, a), nil, day(40), cfg); kinds(ev) != "expired_published" {
+	if ev := Observe(ps, "p", pubOf(t, a), nil, day(40), cfg); kinds(ev) != "expired_published,no_valid_key" {
 		t.Fatalf("day 40: %v", ev)
 	}
 	if ev := Observe(ps, "p", pubOf(t, a), nil, day(41), cfg); len(ev) != 0 {
 		t.Fatalf("expired reported twice: %v", ev)
+	}
+}
+
+// TestObserveNoValidKey: a provider whose certificates all expired is
+// reported once (on the first fetch too), and again when a valid one is
+// published.
+func TestObserveNoValidKey(t *testing.T) {
+	old := fixtures.NewCert(t, "2018", day(-700), day(-300))
+	ps := &Provider{}
+	ev := Observe(ps, "p", pubOf(t, old), nil, day(0), cfg)
+	if !strings.Contains(kinds(ev), "no_valid_key") {
+		t.Fatalf("first fetch of expired-only keys: %v", ev)
+	}
+	if ev := Observe(ps, "p", pubOf(t, old), nil, day(1), cfg); len(ev) != 0 {
+		t.Fatalf("reported twice: %v", ev)
+	}
+	fresh := fixtures.NewCert(t, "new", day(0), day(365))
+	if ev := Observe(ps, "p", pubOf(t, old, fresh), nil, day(2), cfg); kinds(ev) != "key_added,valid_key" {
+		t.Fatalf("a valid key again: %v", ev)
 	}
 }
 

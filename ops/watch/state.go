@@ -38,6 +38,9 @@ type Provider struct {
 	ReportedDown bool      `json:"reported_unreachable,omitempty"`
 	// Signature is "valid", "invalid" or "unsigned" (metadata), "" for a JWKS.
 	Signature string `json:"signature,omitempty"`
+	// ReportedNoValid is set while every published certificate is expired
+	// and that has been reported.
+	ReportedNoValid bool `json:"reported_no_valid,omitempty"`
 }
 
 // KeyState is one published key as remembered.
