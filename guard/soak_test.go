@@ -108,8 +108,9 @@ func load(t *testing.T, g *running, toks []func(int) string, n, workers int) map
 // settle closes every idle keep-alive connection (client → guard and
 // guard → upstream), lets their goroutines exit, and returns the goroutine
 // count and the live heap. Connection goroutines end asynchronously once
-// their socket is closed, and nothing signals it, so it polls (bounded)
-// until the count is at most target (0: until it stops falling).
+// their socket is closed, and nothing signals it, so it yields to them
+// and looks again (bounded) until the count is at most target (0: until
+// it stops falling).
 func settle(t *testing.T, g *running, target int) (goroutines int, heap uint64) {
 	t.Helper()
 	g.client.CloseIdleConnections()
@@ -122,7 +123,9 @@ func settle(t *testing.T, g *running, target int) (goroutines int, heap uint64) 
 			break
 		}
 		prev = n
-		time.Sleep(20 * time.Millisecond)
+		for range 100 {
+			runtime.Gosched()
+		}
 	}
 	runtime.GC()
 	var ms runtime.MemStats

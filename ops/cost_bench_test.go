@@ -4,7 +4,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/keyroll/keyroll/ops/webconfig"
 )
@@ -51,8 +50,8 @@ func BenchmarkWorstCaseParse(b *testing.B) {
 }
 
 // TestWorstCaseParseBounded: every worst case parses (or is refused) within
-// 20 MiB of allocation and, with generous slack for a loaded CI machine,
-// 1 s (the README gives the measured figures: well under 100 ms).
+// 20 MiB of allocation. Its time is measured by BenchmarkWorstCaseParse
+// (the README gives the figures: well under 100 ms), never by a test.
 func TestWorstCaseParseBounded(t *testing.T) {
 	for name, doc := range worstCases() {
 		if len(doc) > 1<<20 {
@@ -61,15 +60,10 @@ func TestWorstCaseParseBounded(t *testing.T) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		start := time.Now()
 		parseAny(name, doc)
-		took := time.Since(start)
 		runtime.ReadMemStats(&after)
 		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 20<<20 {
 			t.Errorf("%s: %d MiB allocated, want at most 20", name, alloc>>20)
-		}
-		if took > time.Second {
-			t.Errorf("%s: %s", name, took)
 		}
 	}
 }
