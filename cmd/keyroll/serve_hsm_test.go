@@ -7,8 +7,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/jws"
 	"github.com/keyroll/keyroll/keys/pkcs11"
 	"github.com/keyroll/keyroll/keys/pkcs11/softhsmtest"
 )
@@ -135,4 +138,82 @@ func TestServeHSMNeedsNoKEK(t *testing.T) {
 	if ks := listKeys(t, envMap(nil), s.url); len(ks) != 1 || ks[0].Alg != "RS256" {
 		t.Errorf("keys: %+v", ks)
 	}
+}
+
+// TestServeHSMAutomaticRollover: with thresholds in seconds, the policy
+// makes the next key in the token and promotes it; tokens signed through
+// the HSM before and after verify with keyroll verify.
+func TestServeHSMAutomaticRollover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for about 15 s")
+	}
+	h := softhsmtest.New(t)
+	label := h.Token("keyroll")
+	getenv := envMap(map[string]string{"KEYROLL_PKCS11_PIN": softhsmtest.PIN})
+	s := startServe(t, getenv, "--store", "sqlite:"+filepath.Join(t.TempDir(), "keyroll.db"), "--key-alg", "ES256",
+		"--key-backend", "pkcs11", "--pkcs11-module", h.Module, "--pkcs11-token", label,
+		"--certificate-duration", "40s", "--generation-threshold", "30s", "--promotion-threshold", "3s", "--critical-threshold", "2s",
+		"--rollover-interval", "1s", "--max-token-lifetime", "1s", "--refresh-interval", "1s", "--clock-skew", "0s", "--poll-interval", "1s")
+	admin := &adminapi.Client{BaseURL: s.url}
+	if _, errs, code := runCmd(t, getenv, "apps", "create", "orders", "--audience", "api://orders", "--server", s.url); code != 0 {
+		t.Fatal(errs)
+	}
+	verifyToken := func() string {
+		t.Helper()
+		tok, err := admin.AppToken(t.Context(), "orders")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, errs, code := runCmd(t, getenv, "verify", "--issuer", s.url, "--audience", "api://orders", tok.AccessToken)
+		if code != 0 {
+			t.Fatalf("keyroll verify refused a token signed through the HSM: %s %s", out, errs)
+		}
+		return kidOfToken(t, tok.AccessToken)
+	}
+	first := verifyToken()
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ks := listKeys(t, getenv, s.url)
+		if p := primaryOf(ks); p != nil && p.KID != first {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the policy promoted no new key within 30 s: %+v", ks)
+		}
+		<-tick.C
+	}
+	second := verifyToken()
+	if second == first {
+		t.Fatal("tokens are still signed by the first key")
+	}
+	tok, err := pkcs11.Open(pkcs11.Config{Module: h.Module, Token: label, PIN: softhsmtest.PIN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tok.Close()
+	labels, _ := tok.Labels()
+	if !slices.Contains(labels, second) {
+		t.Errorf("the policy's key %s is not in the token (%v)", second, labels)
+	}
+}
+
+func primaryOf(ks []adminapi.KeyInfo) *adminapi.KeyInfo {
+	for i := range ks {
+		if ks[i].State == "primary" {
+			return &ks[i]
+		}
+	}
+	return nil
+}
+
+// kidOfToken reads a compact JWS's kid without checking it.
+func kidOfToken(t *testing.T, token string) string {
+	t.Helper()
+	tok, err := jws.Parse(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.Header.Kid
 }
