@@ -71,7 +71,7 @@ type Manager struct {
 	// waitAudited is the last promotion wait audited; guarded by the
 	// rollover check (Run, or the caller of Check).
 	waitAudited string
-	damaged damagedKeys
+	damaged     damagedKeys
 }
 
 // ErrWrongKEK is returned by Open when the store was created under another KEK.

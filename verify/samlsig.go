@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -13,6 +14,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math/big"
 	"slices"
 	"sync"
 	"time"
@@ -23,6 +25,9 @@ const (
 	dsigRSASHA256    = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 	dsigRSASHA384    = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384"
 	dsigRSASHA512    = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512"
+	dsigECDSASHA256  = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
+	dsigECDSASHA384  = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384"
+	dsigECDSASHA512  = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512"
 	dsigSHA256       = "http://www.w3.org/2001/04/xmlenc#sha256"
 	dsigSHA384       = "http://www.w3.org/2001/04/xmldsig-more#sha384"
 	dsigSHA512       = "http://www.w3.org/2001/04/xmlenc#sha512"
@@ -33,19 +38,33 @@ const (
 )
 
 // DefaultSAMLSignatureMethods are the XML-DSig signature methods accepted
-// unless [SAMLConfig.SignatureMethods] says otherwise: RSA with SHA-256,
-// SHA-384 or SHA-512. SHA-1 is refused.
+// unless [SAMLConfig.SignatureMethods] says otherwise: RSA (PKCS #1 v1.5)
+// and ECDSA, each with SHA-256, SHA-384 or SHA-512. SHA-1 is refused.
 func DefaultSAMLSignatureMethods() []string {
-	return []string{dsigRSASHA256, dsigRSASHA384, dsigRSASHA512}
+	return []string{dsigRSASHA256, dsigRSASHA384, dsigRSASHA512, dsigECDSASHA256, dsigECDSASHA384, dsigECDSASHA512}
 }
 
-// samlDigests are the digest algorithms accepted; rsaMethods the
-// signature methods this verifier can check (RSA PKCS #1 v1.5), each with
-// its hash. Another method in [SAMLConfig.SignatureMethods] verifies
-// nothing.
+// samlMethod is a signature method this verifier can check: its hash and
+// the key type it is bound to (an RSA method never verifies with an EC
+// key, nor the reverse).
+type samlMethod struct {
+	hash crypto.Hash
+	ec   bool
+}
+
+// samlDigests are the digest algorithms accepted; samlMethods the
+// signature methods this verifier can check. Another method in
+// [SAMLConfig.SignatureMethods] verifies nothing.
 var (
 	samlDigests = map[string]crypto.Hash{dsigSHA256: crypto.SHA256, dsigSHA384: crypto.SHA384, dsigSHA512: crypto.SHA512}
-	rsaMethods  = map[string]crypto.Hash{dsigRSASHA256: crypto.SHA256, dsigRSASHA384: crypto.SHA384, dsigRSASHA512: crypto.SHA512}
+	samlMethods = map[string]samlMethod{
+		dsigRSASHA256:   {crypto.SHA256, false},
+		dsigRSASHA384:   {crypto.SHA384, false},
+		dsigRSASHA512:   {crypto.SHA512, false},
+		dsigECDSASHA256: {crypto.SHA256, true},
+		dsigECDSASHA384: {crypto.SHA384, true},
+		dsigECDSASHA512: {crypto.SHA512, true},
+	}
 )
 
 // samlSignature is an enveloped signature whose shape has been checked.
@@ -241,17 +260,24 @@ type samlKey struct {
 	x5t  string
 }
 
-// samlCerts returns the usable RSA certificates of ks that could have
-// signed: the one KeyInfo names, or all when it names none.
-func samlCerts(ks *KeySet, named []byte, limit int) []samlKey {
-	var out []samlKey
+// samlCerts returns the usable certificates of ks that could have signed
+// with a method bound to EC keys (ec) or RSA keys: the one KeyInfo names,
+// or all when it names none. wrong is a certificate that would have
+// qualified but for its key type, if any.
+func samlCerts(ks *KeySet, named []byte, ec bool, limit int) (out []samlKey, wrong *keyEntry) {
 	for i := range ks.entries {
 		e := &ks.entries[i]
-		if e.unusable != nil || e.fam != famRSA || len(e.key.Certs) == 0 {
+		if e.unusable != nil || len(e.key.Certs) == 0 {
 			continue
 		}
 		c := e.key.Certs[0]
 		if named != nil && !bytes.Equal(named, c.Raw) {
+			continue
+		}
+		if isEC := e.fam == famP256 || e.fam == famP384 || e.fam == famP521; isEC != ec || !ec && e.fam != famRSA {
+			if wrong == nil {
+				wrong = e
+			}
 			continue
 		}
 		out = append(out, samlKey{c, e.x5t})
@@ -259,7 +285,7 @@ func samlCerts(ks *KeySet, named []byte, limit int) []samlKey {
 			break
 		}
 	}
-	return out
+	return out, wrong
 }
 
 // c14nBufs recycles canonicalisation buffers.
@@ -276,25 +302,33 @@ func (v *SAMLVerifier) validated(ctx context.Context, s *samlSignature, now time
 	if err != nil {
 		return samlKey{}, err
 	}
-	certs := samlCerts(ks, s.certDER, DefaultMaxKeyTries)
-	if len(certs) == 0 && s.certDER != nil {
+	m, ok := samlMethods[s.method]
+	if !ok {
+		return samlKey{}, fmt.Errorf("%w: signature method %s needs a key this verifier does not use", ErrBadSignature, clip(s.method))
+	}
+	certs, wrong := samlCerts(ks, s.certDER, m.ec, DefaultMaxKeyTries)
+	if len(certs) == 0 && s.certDER != nil && wrong == nil {
 		if _, err := x509.ParseCertificate(s.certDER); err != nil {
 			return samlKey{}, fmt.Errorf("%w: KeyInfo certificate: %v", ErrSAMLMalformed, err)
 		}
 	}
 	var out missOutcome
 	for range maxMissRefreshes {
-		if len(certs) > 0 || fresh {
-			break
+		if len(certs) > 0 || fresh || wrong != nil && s.certDER != nil {
+			break // a named certificate of the wrong type stays so
 		}
 		out = v.cache.refreshOnMiss(ctx, ks, now)
 		if out.ks != nil && out.ks != ks {
 			ks = out.ks
-			certs = samlCerts(ks, s.certDER, DefaultMaxKeyTries)
+			certs, wrong = samlCerts(ks, s.certDER, m.ec, DefaultMaxKeyTries)
 		}
 		if out.final {
 			break
 		}
+	}
+	if len(certs) == 0 && wrong != nil {
+		return samlKey{}, fmt.Errorf("%w: signature method %s cannot use the %s key of certificate x5t %s",
+			ErrKeyMismatch, clip(s.method), familyNames[wrong.fam], wrong.x5t)
 	}
 	if len(certs) == 0 {
 		what := "an unnamed signing certificate"
@@ -309,7 +343,7 @@ func (v *SAMLVerifier) validated(ctx context.Context, s *samlSignature, now time
 	}
 	bp := c14nBufs.Get().(*[]byte)
 	defer c14nBufs.Put(bp)
-	key, err := v.checkSignedInfo(bp, s, certs, now)
+	key, err := v.checkSignedInfo(bp, s, m, certs, now)
 	if err != nil {
 		return samlKey{}, err
 	}
@@ -330,11 +364,7 @@ func (v *SAMLVerifier) validated(ctx context.Context, s *samlSignature, now time
 
 // checkSignedInfo verifies the signature of the canonical SignedInfo
 // with the first of certs that is valid now and verifies it.
-func (v *SAMLVerifier) checkSignedInfo(bp *[]byte, s *samlSignature, certs []samlKey, now time.Time) (samlKey, error) {
-	h, ok := rsaMethods[s.method]
-	if !ok {
-		return samlKey{}, fmt.Errorf("%w: signature method %s needs a key this verifier does not use", ErrBadSignature, clip(s.method))
-	}
+func (v *SAMLVerifier) checkSignedInfo(bp *[]byte, s *samlSignature, m samlMethod, certs []samlKey, now time.Time) (samlKey, error) {
 	sigValue, err := base64.StdEncoding.DecodeString(s.sigValue)
 	if err != nil {
 		return samlKey{}, fmt.Errorf("%w: SignatureValue is not base64", ErrBadSignature)
@@ -344,12 +374,12 @@ func (v *SAMLVerifier) checkSignedInfo(bp *[]byte, s *samlSignature, certs []sam
 		return samlKey{}, err
 	}
 	var sum [sha512.Size]byte
-	digest := hashInto(sum[:0], h, *bp)
+	digest := hashInto(sum[:0], m.hash, *bp)
 	var firstErr error
 	for _, k := range certs {
 		err := errors.New("certificate not valid at this time")
 		if !now.Before(k.cert.NotBefore) && !now.After(k.cert.NotAfter) {
-			err = rsa.VerifyPKCS1v15(k.cert.PublicKey.(*rsa.PublicKey), h, digest, sigValue)
+			err = verifySignatureValue(k.cert.PublicKey, m, digest, sigValue)
 		}
 		if err == nil {
 			return k, nil
@@ -359,6 +389,35 @@ func (v *SAMLVerifier) checkSignedInfo(bp *[]byte, s *samlSignature, certs []sam
 		}
 	}
 	return samlKey{}, firstErr
+}
+
+// verifySignatureValue checks sig over digest with pub, which must be of
+// the key type m is bound to: RSA PKCS #1 v1.5, or ECDSA with the value as
+// XML-DSig 1.1 writes it (r||s, each the size of the curve order) or, as
+// goxmldsig-based signers write it, ASN.1 DER.
+func verifySignatureValue(pub any, m samlMethod, digest, sig []byte) error {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if !m.ec {
+			return rsa.VerifyPKCS1v15(k, m.hash, digest, sig)
+		}
+	case *ecdsa.PublicKey:
+		if !m.ec {
+			break
+		}
+		n := (k.Curve.Params().N.BitLen() + 7) / 8
+		if len(sig) == 2*n {
+			r, s := new(big.Int).SetBytes(sig[:n]), new(big.Int).SetBytes(sig[n:])
+			if ecdsa.Verify(k, digest, r, s) {
+				return nil
+			}
+		}
+		if len(sig) > 0 && sig[0] == 0x30 && ecdsa.VerifyASN1(k, digest, sig) {
+			return nil
+		}
+		return errors.New("ECDSA signature does not verify")
+	}
+	return fmt.Errorf("%w: the key type does not fit the signature method", ErrKeyMismatch)
 }
 
 // hashInto appends the h digest of data to dst.
