@@ -3,15 +3,20 @@ package verify
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unsafe"
 )
 
 const samlBearer = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 
 // readAssertion reads and checks a verified assertion: version, issuer,
 // subject and its bearer confirmation, conditions, then the statements.
+// Every string it returns, in the assertion or an error, is a copy: the
+// tree's are the caller's document.
 func (v *SAMLVerifier) readAssertion(el *xnode, now time.Time, inResponseTo string, kind samlKind) (*Assertion, error) {
-	a := &Assertion{ID: attr(el, "ID")}
+	var ar strArena
+	a := &Assertion{ID: ar.str(attr(el, "ID"))}
 	if attr(el, "Version") != "2.0" || a.ID == "" {
 		return nil, fmt.Errorf("%w: assertion Version or ID", ErrSAMLMalformed)
 	}
@@ -27,20 +32,37 @@ func (v *SAMLVerifier) readAssertion(el *xnode, now time.Time, inResponseTo stri
 		return nil, err
 	}
 	if a.Issuer != v.cfg.Issuer {
-		return nil, &IssuerError{Got: a.Issuer, Want: v.cfg.Issuer}
+		return nil, &IssuerError{Got: strings.Clone(a.Issuer), Want: v.cfg.Issuer}
 	}
-	if err := v.subject(el, a, now, inResponseTo, kind); err != nil {
+	a.Issuer = v.cfg.Issuer
+	if err := v.subject(el, a, now, inResponseTo, kind, &ar); err != nil {
 		return nil, err
 	}
-	if err := v.conditions(el, a, now); err != nil {
+	if err := v.conditions(el, a, now, &ar); err != nil {
 		return nil, err
 	}
-	return a, v.statements(el, a)
+	return a, v.statements(el, a, &ar)
+}
+
+// strArena copies strings out of the tree into shared blocks: one
+// allocation for the usual assertion instead of one per string.
+type strArena []byte
+
+func (ar *strArena) str(s string) string {
+	if s == "" {
+		return ""
+	}
+	if len(*ar)+len(s) > cap(*ar) {
+		*ar = make([]byte, 0, max(512, len(s)))
+	}
+	start := len(*ar)
+	*ar = append(*ar, s...)
+	return unsafe.String(&(*ar)[start], len(s))
 }
 
 // subject reads NameID and requires a bearer SubjectConfirmation whose data
 // holds now, for this recipient and request.
-func (v *SAMLVerifier) subject(el *xnode, a *Assertion, now time.Time, inResponseTo string, kind samlKind) error {
+func (v *SAMLVerifier) subject(el *xnode, a *Assertion, now time.Time, inResponseTo string, kind samlKind, ar *strArena) error {
 	sub, err := child(el, nsSAML, "Subject")
 	if err != nil || sub == nil {
 		return fmt.Errorf("%w: assertion Subject", ErrSAMLMalformed)
@@ -51,11 +73,11 @@ func (v *SAMLVerifier) subject(el *xnode, a *Assertion, now time.Time, inRespons
 		if a.Subject, err = text(id); err != nil {
 			return err
 		}
-		a.SubjectFormat = attr(id, "Format")
+		a.Subject, a.SubjectFormat = ar.str(a.Subject), ar.str(attr(id, "Format"))
 	}
 	var why error = ErrSAMLSubjectConfirmation
-	for _, sc := range children(sub, nsSAML, "SubjectConfirmation") {
-		if attr(sc, "Method") != samlBearer {
+	for sc := sub.first; sc != nil; sc = sc.next {
+		if !sc.is(nsSAML, "SubjectConfirmation") || attr(sc, "Method") != samlBearer {
 			continue
 		}
 		data, err := child(sc, nsSAML, "SubjectConfirmationData")
@@ -98,7 +120,7 @@ func (v *SAMLVerifier) bearer(data *xnode, now time.Time, inResponseTo string, k
 
 // conditions checks NotBefore/NotOnOrAfter (required) with the skew and
 // that every AudienceRestriction names an accepted audience.
-func (v *SAMLVerifier) conditions(el *xnode, a *Assertion, now time.Time) error {
+func (v *SAMLVerifier) conditions(el *xnode, a *Assertion, now time.Time, ar *strArena) error {
 	c, err := child(el, nsSAML, "Conditions")
 	if err != nil || c == nil {
 		return fmt.Errorf("%w: assertion Conditions", ErrSAMLMalformed)
@@ -117,52 +139,100 @@ func (v *SAMLVerifier) conditions(el *xnode, a *Assertion, now time.Time) error 
 	if !now.Before(a.NotOnOrAfter.Add(v.cfg.Skew)) {
 		return &ExpiredError{Expiry: a.NotOnOrAfter, Now: now}
 	}
-	restrictions := children(c, nsSAML, "AudienceRestriction")
-	if len(restrictions) == 0 {
-		return &AudienceError{}
-	}
-	for _, r := range restrictions {
-		var got []string
-		ok := false
-		for _, au := range children(r, nsSAML, "Audience") {
+	restrictions := 0
+	for r := c.first; r != nil; r = r.next {
+		if !r.is(nsSAML, "AudienceRestriction") {
+			continue
+		}
+		restrictions++
+		mark, ok := len(a.Audiences), false
+		for au := r.first; au != nil; au = au.next {
+			if !au.is(nsSAML, "Audience") {
+				continue
+			}
 			s, err := text(au)
 			if err != nil {
 				return err
 			}
-			got = append(got, s)
+			a.Audiences = append(a.Audiences, ar.str(s))
 			ok = ok || slices.Contains(v.cfg.Audience, s)
 		}
 		if !ok {
-			return &AudienceError{Got: got}
+			return &AudienceError{Got: a.Audiences[mark:]}
 		}
-		a.Audiences = append(a.Audiences, got...)
+	}
+	if restrictions == 0 {
+		return &AudienceError{}
 	}
 	return nil
 }
 
 // statements reads the session index and the attributes.
-func (v *SAMLVerifier) statements(el *xnode, a *Assertion) error {
+func (v *SAMLVerifier) statements(el *xnode, a *Assertion, ar *strArena) error {
 	if as, err := child(el, nsSAML, "AuthnStatement"); err != nil {
 		return err
 	} else if as != nil {
-		a.SessionIndex = attr(as, "SessionIndex")
+		a.SessionIndex = ar.str(attr(as, "SessionIndex"))
 	}
-	for _, st := range children(el, nsSAML, "AttributeStatement") {
-		for _, at := range children(st, nsSAML, "Attribute") {
+	var values []string // every value, one allocation; each attribute's a capped slice of it
+	for st := el.first; st != nil; st = st.next {
+		if !st.is(nsSAML, "AttributeStatement") {
+			continue
+		}
+		for at := st.first; at != nil; at = at.next {
+			if !at.is(nsSAML, "Attribute") {
+				continue
+			}
 			name := attr(at, "Name")
 			if a.Attributes == nil {
 				a.Attributes = map[string][]string{}
+				values = make([]string, 0, attributeValues(el))
 			}
-			for _, val := range children(at, nsSAML, "AttributeValue") {
+			start := len(values)
+			for val := at.first; val != nil; val = val.next {
+				if !val.is(nsSAML, "AttributeValue") {
+					continue
+				}
 				s, err := text(val)
 				if err != nil {
 					return err
 				}
-				a.Attributes[name] = append(a.Attributes[name], s)
+				values = append(values, ar.str(s))
+			}
+			if len(values) == start {
+				continue
+			}
+			vals := values[start:len(values):len(values)]
+			if prev, seen := a.Attributes[name]; seen {
+				a.Attributes[name] = append(prev, vals...)
+			} else {
+				a.Attributes[ar.str(name)] = vals
 			}
 		}
 	}
 	return nil
+}
+
+// attributeValues counts the AttributeValue elements of el's attribute
+// statements.
+func attributeValues(el *xnode) int {
+	n := 0
+	for st := el.first; st != nil; st = st.next {
+		if !st.is(nsSAML, "AttributeStatement") {
+			continue
+		}
+		for at := st.first; at != nil; at = at.next {
+			if !at.is(nsSAML, "Attribute") {
+				continue
+			}
+			for val := at.first; val != nil; val = val.next {
+				if val.is(nsSAML, "AttributeValue") {
+					n++
+				}
+			}
+		}
+	}
+	return n
 }
 
 // samlTime parses an xs:dateTime in UTC.

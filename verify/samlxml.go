@@ -1,11 +1,14 @@
 package verify
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The SAML verifier reads XML with its own strict reader, into one tree
@@ -75,6 +78,7 @@ type xdoc struct {
 	store    []xnode  // node storage, recycled
 	free     []xnode  // node storage not used yet (nodes never move)
 	attrs    []xattr
+	ns       []xbinding // the parser's namespace stack, recycled
 	root     *xnode
 }
 
@@ -87,6 +91,7 @@ type xmlParser struct {
 	lim   xmlLimits
 	depth int
 	elems int
+	ws    bool // the document holds a tab, line feed or carriage return
 }
 
 func xmlErr(format string, args ...any) error {
@@ -98,15 +103,19 @@ func parseXML(data []byte, lim xmlLimits) (*xdoc, error) {
 	if len(data) > lim.maxSize {
 		return nil, xmlErr("more than %d bytes", lim.maxSize)
 	}
-	starts, eq, err := scanChars(data)
+	starts, eq, ws, err := scanChars(data)
 	if err != nil {
 		return nil, err
 	}
 	d := newXDoc(starts, eq)
-	p := &xmlParser{s: string(data), lim: lim, d: d}
-	var nsBuf [16]xbinding
-	p.ns = nsBuf[:0]
-	if err := p.document(); err != nil {
+	// The tree's strings are substrings of data itself, not of a copy:
+	// data must not change until the tree is released, and whatever
+	// outlives the tree is copied first (see strArena).
+	p := &xmlParser{s: unsafe.String(unsafe.SliceData(data), len(data)), lim: lim, d: d, ws: ws}
+	p.ns = d.ns[:0]
+	err = p.document()
+	d.ns = p.ns
+	if err != nil {
 		d.release()
 		return nil, err
 	}
@@ -143,15 +152,54 @@ func (d *xdoc) release() {
 	clear(d.store[:cap(d.store)])
 	clear(d.attrs[:cap(d.attrs)])
 	clear(d.elements[:cap(d.elements)])
+	clear(d.ns[:cap(d.ns)])
 	d.elements, d.attrs, d.free, d.root = d.elements[:0], d.attrs[:0], nil, nil
 	xdocs.Put(d)
 }
 
-// scanChars checks that data is UTF-8 made of XML Chars and counts start
-// tags ('<' not followed by '/') and '=' to size the tree.
-func scanChars(data []byte) (starts, eq int, err error) {
+// scanChars checks that data is UTF-8 made of XML Chars, counts start
+// tags ('<' not followed by '/') and '=' to size the tree, and reports
+// whether data holds a tab, line feed or carriage return anywhere. Eight
+// bytes at a time: a word with no byte below 0x20 or above 0x7F needs no
+// closer look; any other is looked at byte by byte, and anything but
+// white space or a UTF-8 byte other than 0xEF sends the whole document to
+// scanCharsExact, which finds the error.
+func scanChars(data []byte) (starts, eq int, ws bool, err error) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	nonASCII := false
+	for i := 0; i < len(data); {
+		if i+8 <= len(data) {
+			w := binary.LittleEndian.Uint64(data[i:])
+			if (w-0x20*ones)&^w&highs == 0 && w&highs == 0 {
+				i += 8
+				continue
+			}
+		}
+		for end := min(i+8, len(data)); i < end; i++ {
+			switch b := data[i]; {
+			case b == '\t' || b == '\n' || b == '\r':
+				ws = true
+			case b < 0x20 || b == 0xEF:
+				return scanCharsExact(data)
+			case b >= 0x80:
+				nonASCII = true
+			}
+		}
+	}
+	if nonASCII && !utf8.Valid(data) {
+		return 0, 0, false, xmlErr("not UTF-8")
+	}
+	starts = bytes.Count(data, []byte{'<'}) - bytes.Count(data, []byte("</"))
+	if len(data) > 0 && data[len(data)-1] == '<' {
+		starts-- // as scanCharsExact counts
+	}
+	return starts, bytes.Count(data, []byte{'='}), ws, nil
+}
+
+// scanCharsExact is scanChars one byte at a time.
+func scanCharsExact(data []byte) (starts, eq int, ws bool, err error) {
 	if !utf8.Valid(data) {
-		return 0, 0, xmlErr("not UTF-8")
+		return 0, 0, false, xmlErr("not UTF-8")
 	}
 	for i := 0; i < len(data); i++ {
 		if !scanStop[data[i]] {
@@ -164,21 +212,23 @@ func scanChars(data []byte) (starts, eq int, err error) {
 			}
 		case b == '=':
 			eq++
-		case b < 0x20 && b != '\t' && b != '\n' && b != '\r':
-			return 0, 0, xmlErr("control character %#x at byte %d", b, i)
+		case b == '\t' || b == '\n' || b == '\r':
+			ws = true
+		case b < 0x20:
+			return 0, 0, false, xmlErr("control character %#x at byte %d", b, i)
 		case b == 0xEF && i+2 < len(data) && data[i+1] == 0xBF && (data[i+2] == 0xBE || data[i+2] == 0xBF):
-			return 0, 0, xmlErr("non-character U+FFFE or U+FFFF at byte %d", i)
+			return 0, 0, false, xmlErr("non-character U+FFFE or U+FFFF at byte %d", i)
 		case b == 0xEF && i == 0 && len(data) > 2 && data[1] == 0xBB && data[2] == 0xBF:
-			return 0, 0, xmlErr("byte order mark")
+			return 0, 0, false, xmlErr("byte order mark")
 		}
 	}
-	return starts, eq, nil
+	return starts, eq, ws, nil
 }
 
 // scanStop marks the bytes scanChars looks at.
 var scanStop = func() (t [256]bool) {
 	for b := range 0x20 {
-		t[b] = b != '\t' && b != '\n' && b != '\r'
+		t[b] = true
 	}
 	t['<'], t['='], t[0xEF] = true, true, true
 	return t
@@ -302,13 +352,23 @@ func (p *xmlParser) attrValue() (string, error) {
 	}
 	raw := p.s[p.i : p.i+j]
 	p.i += j + 1
-	if k := strings.IndexAny(raw, "<\t\n\r"); k >= 0 {
+	if k := p.rawValueStop(raw); k >= 0 {
 		return "", xmlErr("attribute value holds %q (literal white space other than space is refused)", raw[k])
 	}
 	if strings.IndexByte(raw, '&') < 0 {
 		return raw, nil
 	}
 	return decodeRefs(raw)
+}
+
+// rawValueStop is the index of the first '<', tab, line feed or carriage
+// return in raw, or -1; the three white space characters are looked for
+// only when the document holds one.
+func (p *xmlParser) rawValueStop(raw string) int {
+	if p.ws {
+		return strings.IndexAny(raw, "<\t\n\r")
+	}
+	return strings.IndexByte(raw, '<')
 }
 
 // decodeRefs replaces entity and character references and normalises
@@ -429,7 +489,7 @@ func (p *xmlParser) content() error {
 			p.i += j
 			t := p.newNode(cur)
 			t.text = raw
-			if strings.IndexByte(raw, '&') >= 0 || strings.IndexByte(raw, '\r') >= 0 {
+			if strings.IndexByte(raw, '&') >= 0 || p.ws && strings.IndexByte(raw, '\r') >= 0 {
 				var err error
 				if t.text, err = decodeRefs(raw); err != nil {
 					return err
