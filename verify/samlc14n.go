@@ -133,7 +133,11 @@ func (st *c14nState) element(el *xnode) error {
 		st.out = append(st.out, ' ')
 		st.out = appendQName(st.out, a.prefix, a.local)
 		st.out = append(st.out, `="`...)
-		st.out = escapeAttrC14N(st.out, a.value)
+		if a.plain {
+			st.out = append(st.out, a.value...)
+		} else {
+			st.out = escapeAttrC14N(st.out, a.value)
+		}
 		st.out = append(st.out, '"')
 	}
 	st.out = append(st.out, '>')
@@ -144,6 +148,8 @@ func (st *c14nState) element(el *xnode) error {
 			if err := st.element(c); err != nil {
 				return err
 			}
+		case c.plain:
+			st.out = append(st.out, c.text...)
 		default:
 			st.out = escapeTextC14N(st.out, c.text)
 		}
