@@ -235,11 +235,41 @@ func attributeValues(el *xnode) int {
 	return n
 }
 
-// samlTime parses an xs:dateTime in UTC.
+// samlTime parses an xs:dateTime in UTC. The usual form,
+// 2006-01-02T15:04:05Z, is read directly; anything else as RFC 3339.
 func samlTime(s string) (time.Time, error) {
+	if t, ok := samlTimeZ(s); ok {
+		return t, nil
+	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%w: time %s", ErrSAMLMalformed, clip(s))
 	}
 	return t, nil
+}
+
+// samlTimeZ reads exactly YYYY-MM-DDTHH:MM:SSZ with every field in range,
+// as time.Parse would; ok is false for anything else.
+func samlTimeZ(s string) (time.Time, bool) {
+	if len(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' {
+		return time.Time{}, false
+	}
+	var f [6]int
+	for i, at := range [6]int{0, 5, 8, 11, 14, 17} {
+		n := 2
+		if i == 0 {
+			n = 4
+		}
+		for _, c := range []byte(s[at : at+n]) {
+			if c < '0' || c > '9' {
+				return time.Time{}, false
+			}
+			f[i] = f[i]*10 + int(c-'0')
+		}
+	}
+	y, mo, d, h, mi, sec := f[0], f[1], f[2], f[3], f[4], f[5]
+	if mo < 1 || mo > 12 || d < 1 || d > 28 && d > time.Date(y, time.Month(mo)+1, 0, 0, 0, 0, 0, time.UTC).Day() || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC), true
 }

@@ -3,7 +3,9 @@ package verify
 import (
 	"bytes"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 )
 
 // scanChars (eight bytes at a time) agrees with scanCharsExact (one at a
@@ -40,4 +42,22 @@ func TestSAMLAssertionOutlivesTheDocument(t *testing.T) {
 	if !reflect.DeepEqual(*b, want) || b.Subject != "alice@example.com" || b.ID != "_assert1" {
 		t.Fatalf("after the document changed: %+v, want %+v", b, want)
 	}
+}
+
+// samlTimeZ reads what time.Parse reads, to the same instant and zone.
+func FuzzSAMLTime(f *testing.F) {
+	for _, s := range []string{"2030-01-01T12:00:00Z", "2024-02-29T23:59:59Z", "2023-02-29T00:00:00Z", "2030-13-01T00:00:00Z",
+		"2030-01-01T24:00:00Z", "2030-01-01T12:00:60Z", "2030-04-31T00:00:00Z", "0000-01-01T00:00:00Z", "2030-01-01T12:00:00+01:00", "2030-01-01t12:00:00Z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := samlTimeZ(s)
+		want, err := time.Parse(time.RFC3339Nano, s)
+		if ok && (err != nil || !reflect.DeepEqual(got, want)) {
+			t.Fatalf("%q: %v, time.Parse %v %v", s, got, want, err)
+		}
+		if !ok && err == nil && len(s) == 20 && s[19] == 'Z' && !strings.ContainsAny(s, "+-.") {
+			t.Logf("%q left to time.Parse", s)
+		}
+	})
 }
