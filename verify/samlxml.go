@@ -176,6 +176,13 @@ func scanChars(data []byte) (tags, eq int, ws bool, err error) {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	nonASCII := false
 	for i := 0; i < len(data); {
+		for i+16 <= len(data) { // two words at a time while both are plain
+			w, x := binary.LittleEndian.Uint64(data[i:]), binary.LittleEndian.Uint64(data[i+8:])
+			if ((w-0x20*ones)&^w|(x-0x20*ones)&^x|w|x)&highs != 0 {
+				break
+			}
+			i += 16
+		}
 		if i+8 <= len(data) {
 			w := binary.LittleEndian.Uint64(data[i:])
 			if (w-0x20*ones)&^w&highs == 0 && w&highs == 0 {
@@ -625,14 +632,14 @@ func (p *xmlParser) startTag(parent *xnode) (*xnode, bool, error) {
 		if len(p.d.attrs)-start >= p.lim.maxAttrs {
 			return nil, false, xmlErr("more than %d attributes on <%s>", p.lim.maxAttrs, clip(el.local))
 		}
-		var a xattr
+		p.d.attrs = append(p.d.attrs, xattr{})
+		a := &p.d.attrs[len(p.d.attrs)-1]
 		if a.prefix, a.local, err = p.name(); err != nil {
 			return nil, false, err
 		}
 		if a.value, a.plain, err = p.attrValue(); err != nil {
 			return nil, false, err
 		}
-		p.d.attrs = append(p.d.attrs, a)
 	}
 	el.attrs = p.d.attrs[start:len(p.d.attrs):len(p.d.attrs)]
 	return el, empty, p.namespaces(el)
