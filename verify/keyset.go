@@ -55,6 +55,7 @@ type keyEntry struct {
 	fam      family
 	unusable error  // why this key verifies nothing; nil if usable
 	x5t      string // base64url SHA-1 of the first certificate, or the key's x5t
+	certB64  string // the first certificate in standard base64, as XML-DSig KeyInfo carries it
 }
 
 // KeySet is an immutable snapshot of one source's keys, safe for
@@ -110,6 +111,7 @@ func (ks *KeySet) add(k jwk.Key) {
 	if len(k.Certs) > 0 {
 		sum := sha1.Sum(k.Certs[0].Raw)
 		e.x5t = base64.RawURLEncoding.EncodeToString(sum[:])
+		e.certB64 = base64.StdEncoding.EncodeToString(k.Certs[0].Raw)
 		// A kid may also be the hex thumbprint (WIF-style configuration).
 		if tp := strings.ToUpper(hex.EncodeToString(sum[:])); tp != k.KID {
 			ks.byKID[tp] = append(ks.byKID[tp], i)

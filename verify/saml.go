@@ -105,7 +105,8 @@ type Assertion struct {
 }
 
 // VerifyResponse validates a SAML 2.0 Response (XML, already
-// base64-decoded). inResponseTo is the ID of the AuthnRequest this
+// base64-decoded; data must not change until it returns, and is not
+// retained). inResponseTo is the ID of the AuthnRequest this
 // service sent, or "" to accept only an unsolicited response.
 func (v *SAMLVerifier) VerifyResponse(ctx context.Context, data []byte, inResponseTo string) (*Assertion, error) {
 	return v.verify(ctx, data, kindResponse, inResponseTo)
@@ -114,7 +115,8 @@ func (v *SAMLVerifier) VerifyResponse(ctx context.Context, data []byte, inRespon
 // VerifyWSFed validates a WS-Federation sign-in response: the wresult
 // (a WS-Trust RequestSecurityTokenResponse, or a collection of one)
 // carrying a signed SAML 2.0 assertion. SAML 1.1 tokens are refused with
-// [ErrSAMLUnsupported].
+// [ErrSAMLUnsupported]. wresult must not change until it returns, and is
+// not retained.
 func (v *SAMLVerifier) VerifyWSFed(ctx context.Context, wresult []byte) (*Assertion, error) {
 	return v.verify(ctx, wresult, kindWSFed, "")
 }
@@ -124,19 +126,20 @@ func (v *SAMLVerifier) verify(ctx context.Context, data []byte, kind samlKind, i
 	if err != nil {
 		return nil, err
 	}
-	defer d.doc.release() // nothing returned holds a node
+	defer d.doc.release() // nothing returned holds a node, or a substring of data
 	if d.kind != kind {
 		return nil, fmt.Errorf("%w: got a %s, want a %s", ErrSAMLMalformed, kindName(d.kind), kindName(kind))
 	}
 	now := v.clk.Now()
-	sig, err := v.signatureOf(d.assertion)
+	var sig samlSignature
+	err = v.signatureOf(d.assertion, &sig)
 	if errors.Is(err, ErrSAMLUnsigned) && kind == kindResponse {
-		sig, err = v.signatureOf(d.root) // a signed Response covers its assertion
+		err = v.signatureOf(d.root, &sig) // a signed Response covers its assertion
 	}
 	if err != nil {
 		return nil, err
 	}
-	key, err := v.validated(ctx, sig, now)
+	key, err := v.validated(ctx, &sig, now)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package verify
 import (
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // Exclusive XML Canonicalization 1.0 without comments
@@ -26,11 +27,18 @@ type c14nState struct {
 // canonicalize appends the exclusive canonical form of el, without skip
 // and its subtree, to dst.
 func canonicalize(dst []byte, el, skip *xnode, inclusive []string) ([]byte, error) {
-	var stack [16]xbinding
-	st := c14nState{out: dst, rendered: stack[:0], incl: inclusive, skip: skip}
+	st := c14nStates.Get().(*c14nState)
+	st.out, st.rendered, st.incl, st.skip = dst, st.rendered[:0], inclusive, skip
 	err := st.element(el)
-	return st.out, err
+	dst = st.out
+	clear(st.rendered[:cap(st.rendered)])
+	st.out, st.incl, st.skip = nil, nil, nil
+	c14nStates.Put(st)
+	return dst, err
 }
+
+// c14nStates recycles canonicalisation states (their namespace stacks).
+var c14nStates = sync.Pool{New: func() any { return &c14nState{rendered: make([]xbinding, 0, 16)} }}
 
 // parsePrefixList reads an InclusiveNamespaces PrefixList. "#default" is
 // refused: the reader allows no undeclared default namespace to render.
@@ -125,7 +133,11 @@ func (st *c14nState) element(el *xnode) error {
 		st.out = append(st.out, ' ')
 		st.out = appendQName(st.out, a.prefix, a.local)
 		st.out = append(st.out, `="`...)
-		st.out = escapeAttrC14N(st.out, a.value)
+		if a.plain {
+			st.out = append(st.out, a.value...)
+		} else {
+			st.out = escapeAttrC14N(st.out, a.value)
+		}
 		st.out = append(st.out, '"')
 	}
 	st.out = append(st.out, '>')
@@ -136,6 +148,8 @@ func (st *c14nState) element(el *xnode) error {
 			if err := st.element(c); err != nil {
 				return err
 			}
+		case c.plain:
+			st.out = append(st.out, c.text...)
 		default:
 			st.out = escapeTextC14N(st.out, c.text)
 		}

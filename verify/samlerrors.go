@@ -7,7 +7,9 @@ import "errors"
 // issuer failures use the struct errors shared with JWTs
 // ([*ExpiredError], [*NotYetValidError], [*AudienceError],
 // [*IssuerError]); an unknown signing certificate is an
-// [*UnknownKeyError].
+// [*UnknownKeyError]; a signature method that does not fit the signing
+// certificate's key type (an ECDSA method with an RSA certificate, or the
+// reverse) is [ErrKeyMismatch].
 var (
 	// ErrSAMLMalformed: not well-formed XML of an accepted shape, too large,
 	// or carrying a DOCTYPE, a comment or a processing instruction (which

@@ -39,19 +39,19 @@ type samlDoc struct {
 // (no DOCTYPE, comment, processing instruction or CDATA), every ID
 // unique, exactly one SAML 2.0 assertion and it in the place the protocol
 // puts it.
-func parseSAML(data []byte) (*samlDoc, error) {
+func parseSAML(data []byte) (samlDoc, error) {
 	doc, err := parseXML(data, samlXMLLimits)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSAMLMalformed, err)
+		return samlDoc{}, fmt.Errorf("%w: %v", ErrSAMLMalformed, err)
 	}
-	d := &samlDoc{doc: doc, root: doc.root}
+	d := samlDoc{doc: doc, root: doc.root}
 	if err := d.scan(); err != nil {
 		doc.release()
-		return nil, err
+		return samlDoc{}, err
 	}
 	if err := d.place(); err != nil {
 		doc.release()
-		return nil, err
+		return samlDoc{}, err
 	}
 	return d, nil
 }

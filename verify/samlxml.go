@@ -1,11 +1,14 @@
 package verify
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The SAML verifier reads XML with its own strict reader, into one tree
@@ -54,12 +57,14 @@ type xnode struct {
 	attrs                     []xattr
 	nsMark                    int32 // namespace stack height before this element
 	elem                      bool
+	plain                     bool // text holds nothing canonicalisation escapes
 }
 
 // xattr is an attribute or a namespace declaration (prefix "xmlns", or
 // prefix "" and local "xmlns").
 type xattr struct {
 	prefix, local, ns, value string
+	plain                    bool // value holds nothing canonicalisation escapes
 }
 
 func (a *xattr) isNSDecl() bool {
@@ -75,6 +80,8 @@ type xdoc struct {
 	store    []xnode  // node storage, recycled
 	free     []xnode  // node storage not used yet (nodes never move)
 	attrs    []xattr
+	ns       []xbinding // the parser's namespace stack, recycled
+	overflow bool       // nodes were allocated beyond store
 	root     *xnode
 }
 
@@ -87,6 +94,7 @@ type xmlParser struct {
 	lim   xmlLimits
 	depth int
 	elems int
+	ws    bool // the document holds a tab, line feed or carriage return
 }
 
 func xmlErr(format string, args ...any) error {
@@ -98,15 +106,19 @@ func parseXML(data []byte, lim xmlLimits) (*xdoc, error) {
 	if len(data) > lim.maxSize {
 		return nil, xmlErr("more than %d bytes", lim.maxSize)
 	}
-	starts, eq, err := scanChars(data)
+	tags, eq, ws, err := scanChars(data)
 	if err != nil {
 		return nil, err
 	}
-	d := newXDoc(starts, eq)
-	p := &xmlParser{s: string(data), lim: lim, d: d}
-	var nsBuf [16]xbinding
-	p.ns = nsBuf[:0]
-	if err := p.document(); err != nil {
+	d := newXDoc(min(tags, lim.maxElements), eq)
+	// The tree's strings are substrings of data itself, not of a copy:
+	// data must not change until the tree is released, and whatever
+	// outlives the tree is copied first (see strArena).
+	p := &xmlParser{s: unsafe.String(unsafe.SliceData(data), len(data)), lim: lim, d: d, ws: ws}
+	p.ns = d.ns[:0]
+	err = p.document()
+	d.ns = p.ns
+	if err != nil {
 		d.release()
 		return nil, err
 	}
@@ -117,17 +129,17 @@ func parseXML(data []byte, lim xmlLimits) (*xdoc, error) {
 // it returns holds substrings of the document, never nodes).
 var xdocs = sync.Pool{New: func() any { return new(xdoc) }}
 
-// newXDoc returns an empty tree with room for the elements and, typically,
-// a text node for every other one (more is allocated when needed), and
-// for every attribute (each takes a '=').
-func newXDoc(starts, eq int) *xdoc {
+// newXDoc returns an empty tree with room for as many elements as tags
+// ('<', start or end), a text node beside each (more is allocated when
+// needed), and every attribute (each takes a '=').
+func newXDoc(tags, eq int) *xdoc {
 	d := xdocs.Get().(*xdoc)
-	if n := starts + starts/2 + 4; cap(d.store) < n {
+	if n := 2*tags + 4; cap(d.store) < n {
 		d.store = make([]xnode, n)
 	}
 	d.free = d.store[:cap(d.store)]
-	if cap(d.elements) < starts {
-		d.elements = make([]*xnode, 0, starts)
+	if cap(d.elements) < tags {
+		d.elements = make([]*xnode, 0, tags)
 	}
 	if cap(d.attrs) < eq {
 		d.attrs = make([]xattr, 0, eq)
@@ -135,23 +147,70 @@ func newXDoc(starts, eq int) *xdoc {
 	return d
 }
 
-// release clears the tree and returns it to the pool.
+// release clears the tree and returns it to the pool. Only what was used
+// is cleared: the rest of each slice is still zero.
 func (d *xdoc) release() {
-	if cap(d.store) > 4096 || cap(d.attrs) > 4096 {
+	if cap(d.store) > 8192 || cap(d.attrs) > 4096 {
 		return // a large document's storage is left to the collector
 	}
-	clear(d.store[:cap(d.store)])
-	clear(d.attrs[:cap(d.attrs)])
-	clear(d.elements[:cap(d.elements)])
-	d.elements, d.attrs, d.free, d.root = d.elements[:0], d.attrs[:0], nil, nil
+	used := cap(d.store)
+	if !d.overflow {
+		used -= len(d.free)
+	}
+	clear(d.store[:used])
+	clear(d.attrs)
+	clear(d.elements)
+	clear(d.ns[:cap(d.ns)])
+	d.elements, d.attrs, d.free, d.root, d.overflow = d.elements[:0], d.attrs[:0], nil, nil, false
 	xdocs.Put(d)
 }
 
-// scanChars checks that data is UTF-8 made of XML Chars and counts start
-// tags ('<' not followed by '/') and '=' to size the tree.
-func scanChars(data []byte) (starts, eq int, err error) {
+// scanChars checks that data is UTF-8 made of XML Chars, counts tags
+// ('<') and '=' to size the tree, and reports
+// whether data holds a tab, line feed or carriage return anywhere. Eight
+// bytes at a time: a word with no byte below 0x20 or above 0x7F needs no
+// closer look; any other is looked at byte by byte, and anything but
+// white space or a UTF-8 byte other than 0xEF sends the whole document to
+// scanCharsExact, which finds the error.
+func scanChars(data []byte) (tags, eq int, ws bool, err error) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	nonASCII := false
+	for i := 0; i < len(data); {
+		for i+16 <= len(data) { // two words at a time while both are plain
+			w, x := binary.LittleEndian.Uint64(data[i:]), binary.LittleEndian.Uint64(data[i+8:])
+			if ((w-0x20*ones)&^w|(x-0x20*ones)&^x|w|x)&highs != 0 {
+				break
+			}
+			i += 16
+		}
+		if i+8 <= len(data) {
+			w := binary.LittleEndian.Uint64(data[i:])
+			if (w-0x20*ones)&^w&highs == 0 && w&highs == 0 {
+				i += 8
+				continue
+			}
+		}
+		for end := min(i+8, len(data)); i < end; i++ {
+			switch b := data[i]; {
+			case b == '\t' || b == '\n' || b == '\r':
+				ws = true
+			case b < 0x20 || b == 0xEF:
+				return scanCharsExact(data)
+			case b >= 0x80:
+				nonASCII = true
+			}
+		}
+	}
+	if nonASCII && !utf8.Valid(data) {
+		return 0, 0, false, xmlErr("not UTF-8")
+	}
+	return bytes.Count(data, []byte{'<'}), bytes.Count(data, []byte{'='}), ws, nil
+}
+
+// scanCharsExact is scanChars one byte at a time.
+func scanCharsExact(data []byte) (tags, eq int, ws bool, err error) {
 	if !utf8.Valid(data) {
-		return 0, 0, xmlErr("not UTF-8")
+		return 0, 0, false, xmlErr("not UTF-8")
 	}
 	for i := 0; i < len(data); i++ {
 		if !scanStop[data[i]] {
@@ -159,26 +218,26 @@ func scanChars(data []byte) (starts, eq int, err error) {
 		}
 		switch b := data[i]; {
 		case b == '<':
-			if i+1 < len(data) && data[i+1] != '/' {
-				starts++
-			}
+			tags++
 		case b == '=':
 			eq++
-		case b < 0x20 && b != '\t' && b != '\n' && b != '\r':
-			return 0, 0, xmlErr("control character %#x at byte %d", b, i)
+		case b == '\t' || b == '\n' || b == '\r':
+			ws = true
+		case b < 0x20:
+			return 0, 0, false, xmlErr("control character %#x at byte %d", b, i)
 		case b == 0xEF && i+2 < len(data) && data[i+1] == 0xBF && (data[i+2] == 0xBE || data[i+2] == 0xBF):
-			return 0, 0, xmlErr("non-character U+FFFE or U+FFFF at byte %d", i)
+			return 0, 0, false, xmlErr("non-character U+FFFE or U+FFFF at byte %d", i)
 		case b == 0xEF && i == 0 && len(data) > 2 && data[1] == 0xBB && data[2] == 0xBF:
-			return 0, 0, xmlErr("byte order mark")
+			return 0, 0, false, xmlErr("byte order mark")
 		}
 	}
-	return starts, eq, nil
+	return tags, eq, ws, nil
 }
 
 // scanStop marks the bytes scanChars looks at.
 var scanStop = func() (t [256]bool) {
 	for b := range 0x20 {
-		t[b] = b != '\t' && b != '\n' && b != '\r'
+		t[b] = true
 	}
 	t['<'], t['='], t[0xEF] = true, true, true
 	return t
@@ -235,7 +294,7 @@ func (p *xmlParser) xmlDecl() error {
 		if err != nil || prefix != "" {
 			return xmlErr("malformed XML declaration")
 		}
-		v, err := p.attrValue()
+		v, _, err := p.attrValue()
 		if err != nil {
 			return err
 		}
@@ -252,63 +311,86 @@ func (p *xmlParser) xmlDecl() error {
 	}
 }
 
-func isNameStart(b byte) bool {
-	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b == '_' || b >= 0x80
-}
+// nameClass classifies bytes for names: 1 may start an NCName, 2 may
+// continue one (both for the first).
+var nameClass = func() (t [256]uint8) {
+	for b := range 256 {
+		switch {
+		case b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b == '_' || b >= 0x80:
+			t[b] = 3
+		case b >= '0' && b <= '9' || b == '-' || b == '.':
+			t[b] = 2
+		}
+	}
+	return t
+}()
 
-func isNameByte(b byte) bool {
-	return isNameStart(b) || b >= '0' && b <= '9' || b == '-' || b == '.'
-}
+func isNameStart(b byte) bool { return nameClass[b]&1 != 0 }
+
+func isNameByte(b byte) bool { return nameClass[b] != 0 }
 
 // name reads a QName: NCName, or NCName ':' NCName. Non-ASCII name
 // characters are taken as UTF-8 bytes (already validated).
 func (p *xmlParser) name() (prefix, local string, err error) {
-	start, colon := p.i, -1
-	if p.i >= len(p.s) || !isNameStart(p.s[p.i]) {
+	s, start := p.s, p.i
+	if start >= len(s) || !isNameStart(s[start]) {
 		return "", "", xmlErr("expected a name at byte %d", p.i)
 	}
-	for p.i++; p.i < len(p.s); p.i++ {
-		b := p.s[p.i]
-		if b == ':' && colon < 0 && p.i+1 < len(p.s) && isNameStart(p.s[p.i+1]) {
-			colon = p.i
-			continue
-		}
-		if !isNameByte(b) {
-			break
-		}
+	i := start + 1
+	for i < len(s) && isNameByte(s[i]) {
+		i++
 	}
-	if colon < 0 {
-		return "", p.s[start:p.i], nil
+	if i+1 < len(s) && s[i] == ':' && isNameStart(s[i+1]) {
+		colon := i
+		for i += 2; i < len(s) && isNameByte(s[i]); i++ {
+		}
+		p.i = i
+		return s[start:colon], s[colon+1 : i], nil
 	}
-	return p.s[start:colon], p.s[colon+1 : p.i], nil
+	p.i = i
+	return "", s[start:i], nil
 }
 
-// attrValue reads = "value" (or 'value') and decodes it.
-func (p *xmlParser) attrValue() (string, error) {
+// attrValue reads = "value" (or 'value') and decodes it. plain reports
+// a value without the characters canonicalisation escapes (& < " tab
+// line feed carriage return): no reference, and no '"' in a value quoted
+// with '.
+func (p *xmlParser) attrValue() (v string, plain bool, err error) {
 	p.skipSpace()
 	if p.i >= len(p.s) || p.s[p.i] != '=' {
-		return "", xmlErr("expected = at byte %d", p.i)
+		return "", false, xmlErr("expected = at byte %d", p.i)
 	}
 	p.i++
 	p.skipSpace()
 	if p.i >= len(p.s) || (p.s[p.i] != '"' && p.s[p.i] != '\'') {
-		return "", xmlErr("expected a quoted value at byte %d", p.i)
+		return "", false, xmlErr("expected a quoted value at byte %d", p.i)
 	}
 	q := p.s[p.i]
 	p.i++
 	j := strings.IndexByte(p.s[p.i:], q)
 	if j < 0 {
-		return "", xmlErr("unterminated attribute value")
+		return "", false, xmlErr("unterminated attribute value")
 	}
 	raw := p.s[p.i : p.i+j]
 	p.i += j + 1
-	if k := strings.IndexAny(raw, "<\t\n\r"); k >= 0 {
-		return "", xmlErr("attribute value holds %q (literal white space other than space is refused)", raw[k])
+	if k := p.rawValueStop(raw); k >= 0 {
+		return "", false, xmlErr("attribute value holds %q (literal white space other than space is refused)", raw[k])
 	}
 	if strings.IndexByte(raw, '&') < 0 {
-		return raw, nil
+		return raw, q == '"' || strings.IndexByte(raw, '"') < 0, nil
 	}
-	return decodeRefs(raw)
+	v, err = decodeRefs(raw)
+	return v, false, err
+}
+
+// rawValueStop is the index of the first '<', tab, line feed or carriage
+// return in raw, or -1; the three white space characters are looked for
+// only when the document holds one.
+func (p *xmlParser) rawValueStop(raw string) int {
+	if p.ws {
+		return strings.IndexAny(raw, "<\t\n\r")
+	}
+	return strings.IndexByte(raw, '<')
 }
 
 // decodeRefs replaces entity and character references and normalises
@@ -398,6 +480,7 @@ func (p *xmlParser) newNode(parent *xnode) *xnode {
 	d := p.d
 	if len(d.free) == 0 {
 		d.free = make([]xnode, max(16, len(d.elements)/2))
+		d.overflow = true
 	}
 	n := &d.free[0]
 	d.free = d.free[1:]
@@ -429,11 +512,13 @@ func (p *xmlParser) content() error {
 			p.i += j
 			t := p.newNode(cur)
 			t.text = raw
-			if strings.IndexByte(raw, '&') >= 0 || strings.IndexByte(raw, '\r') >= 0 {
+			if strings.IndexByte(raw, '&') >= 0 || p.ws && strings.IndexByte(raw, '\r') >= 0 {
 				var err error
 				if t.text, err = decodeRefs(raw); err != nil {
 					return err
 				}
+			} else {
+				t.plain = strings.IndexByte(raw, '>') < 0
 			}
 			continue
 		}
@@ -475,13 +560,24 @@ func (p *xmlParser) content() error {
 	}
 }
 
+// endTag reads the end tag of cur: its name exactly, not followed by
+// another name character.
 func (p *xmlParser) endTag(cur *xnode) error {
 	p.i += 2
-	prefix, local, err := p.name()
-	if err != nil {
-		return err
+	rest, n := p.s[p.i:], 0
+	if cur.prefix != "" {
+		n = len(cur.prefix) + 1
+		if !strings.HasPrefix(rest, cur.prefix) || len(rest) <= len(cur.prefix) || rest[len(cur.prefix)] != ':' {
+			n = -1
+		}
 	}
-	if prefix != cur.prefix || local != cur.local {
+	if n >= 0 && strings.HasPrefix(rest[n:], cur.local) && (len(rest) == n+len(cur.local) || !isNameByte(rest[n+len(cur.local)]) && rest[n+len(cur.local)] != ':') {
+		p.i += n + len(cur.local)
+	} else {
+		_, local, err := p.name()
+		if err != nil {
+			return err
+		}
 		return xmlErr("</%s> closes <%s>", clip(local), clip(cur.local))
 	}
 	p.skipSpace()
@@ -536,14 +632,14 @@ func (p *xmlParser) startTag(parent *xnode) (*xnode, bool, error) {
 		if len(p.d.attrs)-start >= p.lim.maxAttrs {
 			return nil, false, xmlErr("more than %d attributes on <%s>", p.lim.maxAttrs, clip(el.local))
 		}
-		var a xattr
+		p.d.attrs = append(p.d.attrs, xattr{})
+		a := &p.d.attrs[len(p.d.attrs)-1]
 		if a.prefix, a.local, err = p.name(); err != nil {
 			return nil, false, err
 		}
-		if a.value, err = p.attrValue(); err != nil {
+		if a.value, a.plain, err = p.attrValue(); err != nil {
 			return nil, false, err
 		}
-		p.d.attrs = append(p.d.attrs, a)
 	}
 	el.attrs = p.d.attrs[start:len(p.d.attrs):len(p.d.attrs)]
 	return el, empty, p.namespaces(el)
@@ -570,7 +666,7 @@ func (p *xmlParser) namespaces(el *xnode) error {
 		case a.value == "":
 			return xmlErr("namespace undeclaration on <%s> (xmlns%s=\"\") is not accepted", clip(el.local), clip(":"+prefix))
 		}
-		p.ns = append(p.ns, xbinding{prefix, a.value})
+		p.ns = append(p.ns, xbinding{prefix, internNS(a.value)})
 	}
 	var ok bool
 	if el.ns, ok = p.lookup(el.prefix); !ok {
@@ -596,6 +692,28 @@ func (p *xmlParser) namespaces(el *xnode) error {
 		}
 	}
 	return nil
+}
+
+// internNS returns the package's own copy of a namespace it compares
+// names with, so that those comparisons find equal pointers.
+func internNS(uri string) string {
+	switch uri {
+	case nsSAML:
+		return nsSAML
+	case nsSAMLP:
+		return nsSAMLP
+	case nsDSig:
+		return nsDSig
+	case nsExcC14N:
+		return nsExcC14N
+	case nsTrust05:
+		return nsTrust05
+	case nsTrust13:
+		return nsTrust13
+	case nsSAML11:
+		return nsSAML11
+	}
+	return uri
 }
 
 // lookup resolves a prefix in the declarations in scope; "" without a

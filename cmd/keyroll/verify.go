@@ -44,9 +44,10 @@ With --saml the input is a SAML 2.0 Response or a WS-Federation wresult
 (RequestSecurityTokenResponse) carrying a SAML 2.0 assertion, as XML or
 base64 (a file, or - for standard input), verified against the signing
 certificates of --metadata: exactly one assertion, signed (or in a signed
-Response) with RSA-SHA256/384/512 by a published certificate, Issuer the
-entityID (or --issuer-claim), an --audience in every AudienceRestriction,
-the time conditions, and with --recipient / --in-response-to those too.
+Response) with RSA- or ECDSA-SHA256/384/512 by a published certificate of
+that key type, Issuer the entityID (or --issuer-claim), an --audience in
+every AudienceRestriction, the time conditions, and with --recipient /
+--in-response-to those too.
 It prints the assertion as JSON.
 
 Exit status: 0 valid, 1 rejected (the reason is printed) or keys unavailable,
