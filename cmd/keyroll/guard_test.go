@@ -277,7 +277,7 @@ func TestGuardInFrontOfServe(t *testing.T) {
 	g.wantFetches(2)
 
 	revoked := ks[primary]
-	if out, errs, code := runCmd(t, noenv, "keys", "revoke", primary, "--server", s.url); code != 0 {
+	if out, errs, code := runCmd(t, noenv, "keys", "revoke", "--server", s.url, "--", primary); code != 0 {
 		t.Fatalf("keys revoke: %s %s", out, errs)
 	}
 	g.mustPass("revoked key, until the guard refreshes", revoked.mint(t, s.url, nil))

@@ -47,10 +47,12 @@ Examples:
 		usage: `Usage: keyroll keys revoke THUMBPRINT|KID [--server URL] [--json]
 
 Unpublishes the key now and for good. If it is the primary, a replacement is
-promoted first: the next key if there is one, else a fresh key.
+promoted first: the next key if there is one, else a fresh key. A kid that
+starts with '-' goes after "--", so it is not read as a flag.
 
 Examples:
   keyroll keys revoke 3A38D2B1C5E0F7A9B8C6D4E2F0A1B3C5D7E9F049
+  keyroll keys revoke -- -Xk3...kid
 `,
 		run: runKeysRevoke,
 	})

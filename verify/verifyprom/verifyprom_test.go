@@ -23,8 +23,11 @@ func TestMetrics(t *testing.T) {
 	}
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	set, _ := json.Marshal(jwk.Set{Keys: []jwk.Key{{KID: "d1", Public: pub}}})
+	// The refresh is reported after the verification it let through has
+	// returned; the test waits for that report (no sleep, no poll).
+	refreshed := make(chan struct{}, 1)
 	v, err := verify.New("https://issuer.example", verify.StaticBytes("static", set),
-		verify.WithAudience("api"), verify.WithObserver(m))
+		verify.WithAudience("api"), verify.WithObserver(signalRefresh{m, refreshed}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,6 +42,11 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	v.Verify(context.Background(), "x.y.z")
+	select {
+	case <-refreshed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the initial refresh was never reported")
+	}
 	for _, tc := range []struct {
 		name, labels string
 		want         float64
@@ -81,4 +89,19 @@ func value(t *testing.T, reg *prometheus.Registry, name, labels string) (float64
 		}
 	}
 	return 0, false
+}
+
+// signalRefresh passes events to an observer and signals each refresh
+// once it has been recorded.
+type signalRefresh struct {
+	verify.Observer
+	done chan<- struct{}
+}
+
+func (s signalRefresh) Refreshed(e verify.RefreshEvent) {
+	s.Observer.Refreshed(e)
+	select {
+	case s.done <- struct{}{}:
+	default:
+	}
 }
