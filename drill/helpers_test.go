@@ -3,12 +3,10 @@ package drill_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,10 +16,10 @@ import (
 	"github.com/keyroll/keyroll/drill"
 	"github.com/keyroll/keyroll/drill/drilltest"
 	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/issuer/issuertest"
 	"github.com/keyroll/keyroll/issuer/server"
 	"github.com/keyroll/keyroll/keys"
 	"github.com/keyroll/keyroll/lifecycle"
-	"github.com/keyroll/keyroll/store/sqlite"
 	"github.com/keyroll/keyroll/verify"
 )
 
@@ -41,30 +39,12 @@ func newEnv(t *testing.T) *env {
 // newEnvAlg is newEnv with keys of another algorithm.
 func newEnvAlg(t *testing.T, alg string) *env {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "keyroll.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	mux := http.NewServeMux()
-	ts := httptest.NewServer(mux)
-	t.Cleanup(ts.Close)
-	kek := make([]byte, keys.KEKSize)
-	rand.Read(kek)
-	sealer, err := keys.NewSealer(kek)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := issuer.New(issuer.Config{Issuer: ts.URL, Store: st, Sealer: sealer, Policy: lifecycle.DefaultPolicy(), KeySpec: keys.Spec{Alg: alg}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	mux.Handle("/", server.New(m, server.Options{}))
+	m, ts := issuertest.Serve(t, issuer.Config{KeySpec: keys.Spec{Alg: alg}}, serveAll)
 	return &env{m: m, url: ts.URL, admin: &adminapi.Client{BaseURL: ts.URL}}
 }
+
+// serveAll is the issuer's whole HTTP surface.
+func serveAll(m *issuer.Manager) http.Handler { return server.New(m, server.Options{}) }
 
 // withRetired rotates urgently then normally: a retired, a primary and a
 // next key are published.

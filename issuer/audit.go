@@ -16,7 +16,7 @@ const SecurityApp = "(security)"
 // Failures are logged.
 func (m *Manager) Audit(ctx context.Context, reason string) {
 	ev := lifecycle.Event{Time: m.Now(), Actor: "issuer", App: SecurityApp, Reason: reason}
-	_, _, err := m.cfg.Store.Update(ctx, func(ks []lifecycle.Key) (*store.Change, error) {
+	_, _, err := m.ks.Update(ctx, func(ks []lifecycle.Key) (*store.Change, error) {
 		return &store.Change{Keys: ks, Events: []lifecycle.Event{ev}}, nil
 	})
 	m.logErr("write an audit event", err)

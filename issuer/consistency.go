@@ -29,7 +29,7 @@ type RepairResult struct {
 // transition. Without apply nothing is written. A consistent key set needs
 // no repair: the result has no problems and no events.
 func (m *Manager) Repair(ctx context.Context, apply bool, actor string) (RepairResult, error) {
-	ks, _, err := m.cfg.Store.Keys(ctx)
+	ks, _, err := m.ks.Keys(ctx)
 	if err != nil {
 		return RepairResult{}, err
 	}
@@ -53,7 +53,7 @@ func (m *Manager) Repair(ctx context.Context, apply bool, actor string) (RepairR
 		}
 	}
 	used := false
-	_, _, err = m.cfg.Store.Update(ctx, func(cur []lifecycle.Key) (*store.Change, error) {
+	_, _, err = m.ks.Update(ctx, func(cur []lifecycle.Key) (*store.Change, error) {
 		used = false
 		var fk *lifecycle.Key
 		if fresh != nil {

@@ -67,14 +67,14 @@ func (m *Manager) noteDamaged(ctx context.Context, k lifecycle.Key, cause error)
 	nonce := make([]byte, 16)
 	rand.Read(nonce)
 	mark := hex.EncodeToString(nonce)
-	got, err := m.cfg.Store.InitSetting(ctx, damagedSettingPrefix+k.KID, []byte(mark))
+	got, err := m.ks.InitSetting(ctx, damagedSettingPrefix+k.KID, []byte(mark))
 	if err != nil || string(got) != mark {
 		m.logErr("record the damaged key", err)
 		return // another replica (or an earlier start) wrote the event
 	}
 	ev := lifecycle.Event{Time: m.Now(), Actor: "issuer", KID: k.KID, Thumbprint: k.Thumbprint, From: k.State, To: k.State,
 		Reason: "stored private key does not open (" + clipReason(cause.Error()) + "); it will never sign again"}
-	_, _, err = m.cfg.Store.Update(ctx, func(ks []lifecycle.Key) (*store.Change, error) {
+	_, _, err = m.ks.Update(ctx, func(ks []lifecycle.Key) (*store.Change, error) {
 		return &store.Change{Keys: ks, Events: []lifecycle.Event{ev}}, nil
 	})
 	m.logErr("audit the damaged key", err)

@@ -33,7 +33,7 @@ func (m *Manager) destroyEnded(ctx context.Context) {
 	m.ended.mu.Lock()
 	defer m.ended.mu.Unlock()
 	now := m.Now()
-	all, _, err := m.cfg.Store.Keys(ctx)
+	all, _, err := m.ks.Keys(ctx)
 	if err != nil {
 		m.logErr("read keys to destroy ended HSM keys", err)
 		m.ended.pass = now.Add(destroyRetry)
@@ -48,7 +48,7 @@ func (m *Manager) destroyEnded(ctx context.Context) {
 		}
 		m.signers.Delete(k.KID)
 		m.ended.retry[k.KID] = now.Add(destroyRetry)
-		stored, err := m.cfg.Store.Sealed(ctx, k.KID)
+		stored, err := m.ks.Sealed(ctx, k.KID)
 		if err != nil {
 			m.logErr("read the private key record of "+k.KID, err)
 			continue
@@ -109,7 +109,7 @@ func (m *Manager) discard(ctx context.Context, kid string, stored []byte, maybeS
 		return // a sealed key exists only in this process's memory
 	}
 	if maybeStored {
-		all, _, err := m.cfg.Store.Keys(ctx)
+		all, _, err := m.ks.Keys(ctx)
 		if err != nil {
 			m.cfg.Logger.Warn("kept the HSM key of a generation that may have failed; check the store for it", "kid", kid, "err", err)
 			return

@@ -160,7 +160,7 @@ func (d *Documents) ready(w http.ResponseWriter, r *http.Request) {
 	if code == http.StatusOK {
 		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 		defer cancel()
-		if _, err := d.m.Store().Generation(ctx); err != nil {
+		if _, err := d.m.ks.Generation(ctx); err != nil {
 			d.m.Logger().Warn("readiness: the store is unreachable", "err", err)
 			body["status"], code = "the store is unreachable (see the issuer's log)", http.StatusServiceUnavailable
 		}

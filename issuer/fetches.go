@@ -37,7 +37,7 @@ const (
 // rollups every flush interval. The number of counters is bounded: past
 // it, fetches by new clients are dropped and counted.
 type FetchRecorder struct {
-	st         store.Store
+	st         fetchStore
 	written    func() // after rollups are written: the evidence changed
 	now        func() time.Time
 	after      func(time.Duration) <-chan time.Time
@@ -100,6 +100,13 @@ type fetchKey struct {
 	day              int64
 	clientID, client string
 	doc              store.Document
+}
+
+// fetchStore is what the recorder reads (the applications, to name a
+// fetch's client) and writes (the rollups).
+type fetchStore interface {
+	store.AppStore
+	store.EvidenceStore
 }
 
 // pendingFetch is a rollup waiting to be written (a failed write keeps it).

@@ -35,7 +35,7 @@ func (m *Manager) askGate(ctx context.Context, now time.Time) lifecycle.Hold {
 	if m.cfg.PromotionGate != GateEvidence {
 		return lifecycle.Hold{}
 	}
-	keys, _, err := m.cfg.Store.Keys(ctx)
+	keys, _, err := m.ks.Keys(ctx)
 	if err != nil {
 		h := lifecycle.Hold{Gated: true, KID: m.Hold().KID, Waiting: []string{"(evidence unavailable: " + err.Error() + ")"}}
 		return h
@@ -79,7 +79,7 @@ func (m *Manager) auditWait(ctx context.Context, h lifecycle.Hold, now time.Time
 	ev := lifecycle.Event{Time: now, Actor: "policy", KID: k.KID, Thumbprint: k.Thumbprint, From: lifecycle.Next, To: lifecycle.Next,
 		Reason: fmt.Sprintf("promotion waits (promotion gate) for %s: not seen with this key; promoted by %s at the latest (critical threshold)",
 			readiness.Names(h.Waiting), by.UTC().Format(time.RFC3339))}
-	_, _, err := m.cfg.Store.Update(ctx, func(ks []lifecycle.Key) (*store.Change, error) {
+	_, _, err := m.ks.Update(ctx, func(ks []lifecycle.Key) (*store.Change, error) {
 		i := lifecycle.Find(ks, k.KID)
 		if i < 0 || ks[i].State != lifecycle.Next {
 			return nil, nil

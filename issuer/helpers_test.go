@@ -14,6 +14,11 @@ import (
 	"github.com/keyroll/keyroll/store/sqlite"
 )
 
+// These few lines repeat issuer/issuertest on purpose: these are internal
+// tests (package issuer, they reach the manager's unexported state), and
+// issuertest imports issuer, so they cannot import it. Every other
+// package's tests use issuertest.
+
 var start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func testKEK(t testing.TB) *keys.Sealer {

@@ -30,7 +30,7 @@ func TestUnknownKidFloodIsThrottled(t *testing.T) {
 	defer st.Close()
 	m := newManager(t, st, testKEK(t), clk, lifecycle.DefaultPolicy())
 	cs := &countingStore{Store: st}
-	m.cfg.Store = cs
+	m.cfg.Store, m.ks = cs, cs
 	flood := func(n int) {
 		for i := 0; i < n; i++ {
 			if _, cert := m.PublishedKey(context.Background(), fmt.Sprintf("random-%d", i)); cert != nil {

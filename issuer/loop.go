@@ -15,7 +15,7 @@ import (
 // PollInterval). It returns when ctx ends.
 func (m *Manager) Run(ctx context.Context) {
 	var changes <-chan struct{}
-	if w, ok := m.cfg.Store.(store.Watcher); ok {
+	if w, ok := m.ks.(store.Watcher); ok {
 		if ch, err := w.Watch(ctx); err == nil {
 			changes = ch
 		} else {

@@ -32,7 +32,7 @@ func TestRunBacksOffWhenChecksFail(t *testing.T) {
 	p := lifecycle.DefaultPolicy()
 	m := newManager(t, st, testKEK(t), clk, p)
 	fs := &failingStore{Store: st}
-	m.cfg.Store = fs
+	m.cfg.Store, m.ks = fs, fs
 	clk.Set(m.Snapshot().Primary.NotAfter.Add(-p.GenerationThreshold)) // a generation is due
 
 	ctx, cancel := context.WithCancel(context.Background())

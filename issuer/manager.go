@@ -30,8 +30,11 @@ import (
 
 // Config configures a Manager.
 type Config struct {
-	Issuer string       // issuer identifier (URL); names certificates and documents
-	Store  store.Store  // durable keys
+	Issuer string // issuer identifier (URL); names certificates and documents
+	// Store is the durable state. Rotation and publication use only its
+	// KeyStore part; applications, users, administrators and evidence
+	// their own views of it.
+	Store  store.Store
 	Sealer *keys.Sealer // private-key encryption under the KEK; nil if Backend needs none
 	// Backend makes new keys and opens stored ones (nil: software keys
 	// sealed by Sealer). An HSM backend that may meet software keys made
@@ -59,6 +62,7 @@ type Config struct {
 // immutable snapshot of what is published.
 type Manager struct {
 	cfg      Config
+	ks       KeyStore // cfg.Store, as rotation and publication see it
 	snap     atomic.Pointer[Snapshot]
 	mu       sync.Mutex    // serialises this replica's writes and snapshot rebuilds
 	changed  chan struct{} // closed when the snapshot is replaced; guarded by mu
@@ -106,7 +110,7 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.DestroyGrace <= 0 {
 		cfg.DestroyGrace = 2*cfg.PollInterval + time.Minute
 	}
-	m := &Manager{cfg: cfg, changed: make(chan struct{}), evidence: make(chan struct{}, 1)}
+	m := &Manager{cfg: cfg, ks: cfg.Store, changed: make(chan struct{}), evidence: make(chan struct{}, 1)}
 	m.sign = &signerCache{m: m}
 	return m, nil
 }
@@ -117,7 +121,7 @@ func New(cfg Config) (*Manager, error) {
 // gets its first key) and builds the first snapshot.
 func (m *Manager) Open(ctx context.Context) error {
 	if m.cfg.Sealer != nil {
-		check, err := m.cfg.Store.InitSetting(ctx, kekCheckSetting, m.cfg.Sealer.CheckValue())
+		check, err := m.ks.InitSetting(ctx, kekCheckSetting, m.cfg.Sealer.CheckValue())
 		if err != nil {
 			return fmt.Errorf("issuer: read KEK check: %w", err)
 		}
@@ -125,7 +129,7 @@ func (m *Manager) Open(ctx context.Context) error {
 			return fmt.Errorf("issuer: refusing to start: %w; the store was created under another key-encryption key (KEYROLL_KEK / KEYROLL_KEK_FILE)", err)
 		}
 	}
-	all, _, err := m.cfg.Store.Keys(ctx)
+	all, _, err := m.ks.Keys(ctx)
 	if err != nil {
 		return fmt.Errorf("issuer: refusing to start: %w", err)
 	}
@@ -238,7 +242,7 @@ func (m *Manager) update(ctx context.Context, actor string, plan planFunc) ([]li
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for attempt := 0; attempt < 3; attempt++ {
-		current, _, err := m.cfg.Store.Keys(ctx)
+		current, _, err := m.ks.Keys(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -256,7 +260,7 @@ func (m *Manager) update(ctx context.Context, actor string, plan planFunc) ([]li
 		}
 		var events []lifecycle.Event
 		used := false // the change being committed adds fresh
-		_, _, err = m.cfg.Store.Update(ctx, func(ks []lifecycle.Key) (*store.Change, error) {
+		_, _, err = m.ks.Update(ctx, func(ks []lifecycle.Key) (*store.Change, error) {
 			events, used = nil, false
 			acts, err := plan(ks, now)
 			if err != nil || len(acts) == 0 {
@@ -321,7 +325,7 @@ func (m *Manager) Refresh(ctx context.Context) error {
 
 func (m *Manager) refreshLocked(ctx context.Context) error {
 	if s := m.snap.Load(); s != nil {
-		gen, err := m.cfg.Store.Generation(ctx)
+		gen, err := m.ks.Generation(ctx)
 		if err != nil {
 			return err
 		}
@@ -329,7 +333,7 @@ func (m *Manager) refreshLocked(ctx context.Context) error {
 			return nil
 		}
 	}
-	all, gen, err := m.cfg.Store.Keys(ctx)
+	all, gen, err := m.ks.Keys(ctx)
 	if err != nil {
 		return err
 	}
@@ -365,7 +369,7 @@ func (c *signerCache) open(ctx context.Context, k lifecycle.Key) (crypto.Signer,
 	if s, ok := c.m.signers.Load(k.KID); ok {
 		return s.(crypto.Signer), nil
 	}
-	sealed, err := c.m.cfg.Store.Sealed(ctx, k.KID)
+	sealed, err := c.m.ks.Sealed(ctx, k.KID)
 	if err != nil {
 		if errors.Is(err, store.ErrCorrupt) && !mustOpen(k) {
 			c.m.noteDamaged(ctx, k, err)

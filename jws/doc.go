@@ -4,8 +4,8 @@
 // # Parsing
 //
 // [Parse] splits a compact token, decodes its three base64url segments into
-// one buffer and reads the protected header with a small scanner for flat JSON
-// objects (no reflection). It is strict: it rejects anything that is not
+// one buffer and reads the protected header with keyroll's strict JSON
+// scanner (internal/jsonscan, shared with verify's claims; no reflection). It is strict: it rejects anything that is not
 // exactly one well-formed protected header, payload and signature, and every
 // header that asks for something keyroll does not do:
 //

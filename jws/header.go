@@ -1,6 +1,10 @@
 package jws
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/keyroll/keyroll/internal/jsonscan"
+)
 
 // maxHeaderMembers bounds the number of members a header may have.
 const maxHeaderMembers = 64
@@ -22,8 +26,8 @@ const (
 )
 
 // memberOf returns the bit for a known member name, or 0.
-func memberOf(name []byte) uint16 {
-	switch string(name) {
+func memberOf(name string) uint16 {
+	switch name {
 	case "alg":
 		return mAlg
 	case "kid":
@@ -53,34 +57,27 @@ func memberOf(name []byte) uint16 {
 }
 
 // headerParser reads a protected header: a flat JSON object whose known
-// members are strings. Unknown members may hold any JSON value.
+// members are strings. Unknown members may hold any JSON value. It reads
+// with the shared strict scanner (internal/jsonscan): valid UTF-8 only, no
+// lone surrogate escapes, skipped values nested at most maxDepth deep.
 type headerParser struct {
-	sc      scanner
-	str     string // string(sc.data), made on first use; field values slice it
+	sc      jsonscan.Scanner
 	seen    uint16
-	n       int      // members read
-	nu      int      // unknown members read
-	unknown [8]span  // names of the first unknown members
-	more    []span   // names of further unknown members
-	escaped [][]byte // decoded names of unknown members spelled with escapes
+	n       int       // members read
+	nu      int       // unknown members read
+	unknown [8]string // names of the first unknown members
+	more    []string  // names of further unknown members
 	h       Header
 }
 
-// span locates an unknown member's name: data[start:end], or, for a name
-// with escapes, escaped[end] when start < 0. Spans hold no pointers, so the
-// parser stays on the stack.
-type span struct{ start, end int }
+// maxDepth bounds nesting inside skipped header values.
+const maxDepth = 16
 
-func (p *headerParser) name(s span) []byte {
-	if s.start < 0 {
-		return p.escaped[s.end]
-	}
-	return p.sc.data[s.start:s.end]
-}
-
-// parseHeader parses and checks a decoded protected header.
+// parseHeader parses and checks a decoded protected header. The header is
+// copied into one string that member values without escapes share, so a
+// header costs one allocation.
 func parseHeader(raw []byte) (Header, error) {
-	p := headerParser{sc: scanner{data: raw}}
+	p := headerParser{sc: jsonscan.New(string(raw), jsonscan.Options{MaxDepth: maxDepth, Strict: true})}
 	if err := p.object(); err != nil {
 		return Header{}, err
 	}
@@ -91,58 +88,61 @@ func parseHeader(raw []byte) (Header, error) {
 }
 
 func (p *headerParser) object() error {
-	if !p.sc.consume('{') {
+	if !p.sc.Consume('{') {
 		return fail(ErrHeaderJSON, "header is not a JSON object")
 	}
-	if !p.sc.consume('}') {
+	if !p.sc.Consume('}') {
 		for {
 			if err := p.member(); err != nil {
 				return err
 			}
-			if p.sc.consume('}') {
+			if done, err := p.sc.More('}'); err != nil {
+				return p.syntax(err)
+			} else if done {
 				break
-			}
-			if !p.sc.consume(',') {
-				return p.syntax(errSyntax)
 			}
 		}
 	}
-	p.sc.skipSpace()
-	if p.sc.pos != len(p.sc.data) {
+	if !p.sc.End() {
 		return fail(ErrHeaderJSON, "data after the header object")
 	}
 	return nil
 }
 
 func (p *headerParser) syntax(err error) *Error {
-	return fail(ErrHeaderJSON, err.Error()+" at offset "+strconv.Itoa(p.sc.pos))
+	return fail(ErrHeaderJSON, err.Error()+" at offset "+strconv.Itoa(p.sc.Pos()))
 }
 
 func (p *headerParser) member() error {
-	raw, escaped, err := p.sc.readString()
+	p.sc.Space()
+	name, err := p.str()
 	if err != nil {
-		return p.syntax(err)
-	}
-	name, loc := raw, span{p.sc.pos - 1 - len(raw), p.sc.pos - 1}
-	if escaped {
-		name = unescape(nil, raw)
-		loc = span{-1, len(p.escaped)}
-	}
-	id := memberOf(name)
-	if err := p.note(id, name, loc); err != nil {
 		return err
 	}
-	if escaped && id == 0 {
-		p.escaped = append(p.escaped, name)
+	id := memberOf(name)
+	if err := p.note(id, name); err != nil {
+		return err
 	}
-	if !p.sc.consume(':') {
-		return p.syntax(errSyntax)
+	if !p.sc.Consume(':') {
+		return p.syntax(jsonscan.ErrSyntax)
 	}
 	return p.value(id, name)
 }
 
+// str reads a string; without escapes it is a substring of the header.
+func (p *headerParser) str() (string, error) {
+	raw, f, err := p.sc.String()
+	if err != nil {
+		return "", p.syntax(err)
+	}
+	if f&jsonscan.Escaped != 0 {
+		return jsonscan.Unescape(raw), nil
+	}
+	return raw, nil
+}
+
 // note records a member name and rejects repeats and too many members.
-func (p *headerParser) note(id uint16, name []byte, loc span) error {
+func (p *headerParser) note(id uint16, name string) error {
 	if p.n++; p.n > maxHeaderMembers {
 		return fail(ErrHeaderJSON, "more than "+strconv.Itoa(maxHeaderMembers)+" members")
 	}
@@ -154,29 +154,29 @@ func (p *headerParser) note(id uint16, name []byte, loc span) error {
 		return nil
 	}
 	for _, s := range p.unknown[:min(p.nu, len(p.unknown))] {
-		if string(p.name(s)) == string(name) {
+		if s == name {
 			return duplicate(name)
 		}
 	}
 	for _, s := range p.more {
-		if string(p.name(s)) == string(name) {
+		if s == name {
 			return duplicate(name)
 		}
 	}
 	if p.nu < len(p.unknown) {
-		p.unknown[p.nu] = loc
+		p.unknown[p.nu] = name
 	} else {
-		p.more = append(p.more, loc)
+		p.more = append(p.more, name)
 	}
 	p.nu++
 	return nil
 }
 
-func duplicate(name []byte) *Error {
-	return fail(ErrDuplicateHeader, strconv.Quote(truncate(string(name))))
+func duplicate(name string) *Error {
+	return fail(ErrDuplicateHeader, strconv.Quote(truncate(name)))
 }
 
-func (p *headerParser) value(id uint16, name []byte) error {
+func (p *headerParser) value(id uint16, name string) error {
 	var dst *string
 	switch id {
 	case mAlg:
@@ -194,7 +194,7 @@ func (p *headerParser) value(id uint16, name []byte) error {
 	case mCrit:
 		return p.crit()
 	default: // unknown, b64 and key references: checked after the scan
-		if err := p.sc.skipValue(0); err != nil {
+		if err := p.sc.Skip(); err != nil {
 			return p.syntax(err)
 		}
 		return nil
@@ -204,48 +204,35 @@ func (p *headerParser) value(id uint16, name []byte) error {
 	return err
 }
 
-// stringValue reads a string value; values without escapes share one
-// string made from the whole header, so a header costs one allocation.
-func (p *headerParser) stringValue(name []byte) (string, error) {
-	if p.sc.next() != '"' {
-		return "", fail(ErrHeaderJSON, "member "+strconv.Quote(string(name))+" is not a string")
+// stringValue reads a string value.
+func (p *headerParser) stringValue(name string) (string, error) {
+	if p.sc.Next() != '"' {
+		return "", fail(ErrHeaderJSON, "member "+strconv.Quote(name)+" is not a string")
 	}
-	raw, escaped, err := p.sc.readString()
-	if err != nil {
-		return "", p.syntax(err)
-	}
-	if escaped {
-		return string(unescape(nil, raw)), nil
-	}
-	if p.str == "" {
-		p.str = string(p.sc.data)
-	}
-	end := p.sc.pos - 1
-	return p.str[end-len(raw) : end], nil
+	return p.str()
 }
 
 // crit reads the crit value, which must be an array of strings. Any crit
 // member makes the header unacceptable; the type is still checked so the
 // error says what is really wrong.
 func (p *headerParser) crit() error {
-	if !p.sc.consume('[') {
+	if !p.sc.Consume('[') {
 		return fail(ErrHeaderJSON, `member "crit" is not an array`)
 	}
-	if p.sc.consume(']') {
+	if p.sc.Consume(']') {
 		return nil
 	}
 	for {
-		if p.sc.next() != '"' {
+		if p.sc.Next() != '"' {
 			return fail(ErrHeaderJSON, `member "crit" holds a non-string`)
 		}
-		if _, _, err := p.sc.readString(); err != nil {
+		if _, _, err := p.sc.String(); err != nil {
 			return p.syntax(err)
 		}
-		if p.sc.consume(']') {
+		if done, err := p.sc.More(']'); err != nil {
+			return p.syntax(err)
+		} else if done {
 			return nil
-		}
-		if !p.sc.consume(',') {
-			return p.syntax(errSyntax)
 		}
 	}
 }

@@ -5,12 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,13 +18,12 @@ import (
 	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/clock"
 	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/issuer/issuertest"
 	koidc "github.com/keyroll/keyroll/issuer/oidc"
 	"github.com/keyroll/keyroll/issuer/server"
 	"github.com/keyroll/keyroll/issuer/signin"
 	"github.com/keyroll/keyroll/jws"
 	"github.com/keyroll/keyroll/keys"
-	"github.com/keyroll/keyroll/lifecycle"
-	"github.com/keyroll/keyroll/store/sqlite"
 	"github.com/keyroll/keyroll/verify"
 )
 
@@ -41,36 +37,9 @@ type keyroll struct {
 
 func startKeyroll(t *testing.T, alg string) *keyroll {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "keyroll.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	kek := make([]byte, keys.KEKSize)
-	rand.Read(kek)
-	sealer, err := keys.NewSealer(kek)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The issuer URL is known from the listener, so the server starts with
-	// its handler in place (setting it later races with the first request).
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuerURL := "http://" + l.Addr().String()
-	m, err := issuer.New(issuer.Config{Issuer: issuerURL, Store: st, Sealer: sealer, Policy: lifecycle.DefaultPolicy(), KeySpec: keys.Spec{Alg: alg}})
-	if err != nil {
-		l.Close()
-		t.Fatal(err)
-	}
-	if err := m.Open(context.Background()); err != nil {
-		l.Close()
-		t.Fatal(err)
-	}
-	ts := &httptest.Server{Listener: l, Config: &http.Server{Handler: server.New(m, server.Options{})}}
-	ts.Start()
-	t.Cleanup(ts.Close)
+	m, ts := issuertest.Serve(t, issuer.Config{KeySpec: keys.Spec{Alg: alg}}, func(m *issuer.Manager) http.Handler {
+		return server.New(m, server.Options{})
+	})
 	return &keyroll{url: ts.URL, m: m, admin: &adminapi.Client{BaseURL: ts.URL}}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/keyroll/keyroll/internal/jsonscan"
 )
 
 // The claims scanner reads the registered claims of a JSON payload in one
@@ -22,10 +24,10 @@ const (
 	maxFoldedNameLen = 3 * utf8.UTFMax
 )
 
-type scanner struct {
-	s string
-	i int
-}
+// scanner is the shared JSON scanner (internal/jsonscan) in its lenient
+// form: strings read as encoding/json reads them, since applications
+// decode the same payload with it (Claims.Unmarshal).
+type scanner struct{ jsonscan.Scanner }
 
 func claimsErr(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrMalformedClaims}, args...)...)
@@ -34,48 +36,60 @@ func claimsErr(format string, args ...any) error {
 // scanClaims fills c's registered claims from the JSON object s.
 func scanClaims(s string, c *Claims) error {
 	c.payload = s
-	p := scanner{s: s}
-	if !p.expect('{') {
+	p := scanner{jsonscan.New(s, jsonscan.Options{MaxDepth: maxJSONDepth})}
+	if !p.Consume('{') {
 		return claimsErr("payload is not a JSON object")
 	}
-	p.ws()
-	if p.peek() == '}' {
-		p.i++
-	} else if err := p.members(c); err != nil {
-		return err
+	if !p.Consume('}') {
+		if err := p.members(c); err != nil {
+			return err
+		}
 	}
-	p.ws()
-	if p.i != len(s) {
-		return claimsErr("data after the JSON object at offset %d", p.i)
+	if !p.End() {
+		return claimsErr("data after the JSON object at offset %d", p.Pos())
 	}
 	return nil
 }
 
+// fail wraps a scanner error with where it happened.
+func (p *scanner) fail(err error) error {
+	return claimsErr("%v at offset %d", err, p.Pos())
+}
+
 func (p *scanner) members(c *Claims) error {
 	for {
-		p.ws()
-		key, _, err := p.str()
+		if p.Next() != '"' {
+			return claimsErr("expected a member name at offset %d", p.Pos())
+		}
+		key, err := p.str()
 		if err != nil {
 			return err
 		}
-		if !p.expect(':') {
+		if !p.Consume(':') {
 			return claimsErr("missing ':' after member %s", clip(key))
 		}
-		p.ws()
+		p.Space()
 		if err := p.member(key, c); err != nil {
 			return err
 		}
-		p.ws()
-		switch p.peek() {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
+		if done, err := p.More('}'); err != nil {
+			return claimsErr("expected ',' or '}' at offset %d", p.Pos())
+		} else if done {
 			return nil
-		default:
-			return claimsErr("expected ',' or '}' at offset %d", p.i)
 		}
 	}
+}
+
+// str reads a string; without escapes it is a substring of the payload.
+func (p *scanner) str() (string, error) {
+	raw, f, err := p.String()
+	if err != nil {
+		return "", p.fail(err)
+	}
+	if f&jsonscan.Escaped != 0 {
+		return jsonscan.Unescape(raw), nil
+	}
+	return raw, nil
 }
 
 func (p *scanner) member(key string, c *Claims) error {
@@ -84,7 +98,10 @@ func (p *scanner) member(key string, c *Claims) error {
 		if mayFold(key) && foldsToClaim(key) {
 			return claimsErr("member %s differs from a registered claim only in case", clip(key))
 		}
-		return p.skip(0)
+		if err := p.Skip(); err != nil {
+			return p.fail(err)
+		}
+		return nil
 	}
 	if c.present&bit != 0 {
 		return claimsErr("duplicate claim %s", key)
@@ -137,35 +154,40 @@ func foldsToClaim(key string) bool {
 
 // text reads a string claim, which must be valid UTF-8.
 func (p *scanner) text(name string) (string, error) {
-	if p.peek() != '"' {
+	if p.Peek() != '"' {
 		return "", claimsErr("%s is not a string", name)
 	}
-	s, ascii, err := p.str()
-	if err == nil && !ascii && !utf8.ValidString(s) {
-		err = claimsErr("%s is not valid UTF-8", name)
+	raw, f, err := p.String()
+	switch {
+	case err != nil:
+		return "", p.fail(err)
+	case f&jsonscan.Escaped != 0:
+		raw = jsonscan.Unescape(raw)
+	case f&jsonscan.NonASCII == 0:
+		return raw, nil
 	}
-	return s, err
+	if !utf8.ValidString(raw) {
+		return raw, claimsErr("%s is not valid UTF-8", name)
+	}
+	return raw, nil
 }
 
 func (p *scanner) audience(c *Claims) error {
-	if p.peek() == '"' {
+	if p.Peek() == '"' {
 		s, err := p.text("aud")
 		c.audBuf[0] = s
 		c.Audience = c.audBuf[:1]
 		return err
 	}
-	if p.peek() != '[' {
+	if !p.Consume('[') {
 		return claimsErr("aud is neither a string nor an array")
 	}
-	p.i++
 	c.Audience = c.audBuf[:0]
-	p.ws()
-	if p.peek() == ']' {
-		p.i++
+	if p.Consume(']') {
 		return nil
 	}
 	for {
-		p.ws()
+		p.Space()
 		s, err := p.text("aud element")
 		if err != nil {
 			return err
@@ -174,22 +196,17 @@ func (p *scanner) audience(c *Claims) error {
 			return claimsErr("more than %d audiences", maxAudiences)
 		}
 		c.Audience = append(c.Audience, s)
-		p.ws()
-		switch p.peek() {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			return nil
-		default:
+		if done, err := p.More(']'); err != nil {
 			return claimsErr("expected ',' or ']' in aud")
+		} else if done {
+			return nil
 		}
 	}
 }
 
 // numericDate reads a JSON number of seconds since the epoch.
 func (p *scanner) numericDate(name string) (time.Time, error) {
-	tok, ok := p.number()
+	tok, ok := p.Number()
 	if !ok {
 		return time.Time{}, claimsErr("%s is not a number", name)
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/keyroll/keyroll/issuer"
 	"github.com/keyroll/keyroll/issuer/admin"
 	"github.com/keyroll/keyroll/issuer/issuertest"
-	"github.com/keyroll/keyroll/keys"
 	"github.com/keyroll/keyroll/lifecycle"
 	"github.com/keyroll/keyroll/ops/watch"
 	"github.com/keyroll/keyroll/store"
@@ -77,17 +76,9 @@ func newReadinessFixture(t *testing.T) *readinessFixture {
 	t.Helper()
 	ctx := context.Background()
 	clk := clock.NewFake(issuertest.Start)
-	st := issuertest.OpenSQLite(t, t.TempDir())
-	t.Cleanup(func() { st.Close() })
+	st := issuertest.TempSQLite(t)
 	reg := prometheus.NewRegistry()
-	m, err := issuer.New(issuer.Config{Issuer: "https://login.example.com", Store: st, Sealer: issuertest.KEK(t), Policy: lifecycle.DefaultPolicy(),
-		KeySpec: keys.Spec{Alg: "ES256"}, Clock: clk, Metrics: issuer.NewMetrics(reg, clk.Now)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
+	m := issuertest.Open(t, issuer.Config{Issuer: "https://login.example.com", Store: st, Clock: clk, Metrics: issuer.NewMetrics(reg, clk.Now)})
 	app, _, err := m.CreateApp(ctx, issuer.AppSpec{Name: "orders"}, "test")
 	if err != nil {
 		t.Fatal(err)

@@ -5,8 +5,10 @@
 // takes the last of duplicate members, ignores unknown ones unless told,
 // and accepts trailing data after the first value with Decoder.
 //
-// It walks encoding/json's own tokenizer rather than a third hand-written
-// lexer (jws and verify have theirs, private to those packages).
+// It walks encoding/json's own tokenizer: admin request bodies are decoded
+// into structs by encoding/json anyway, so its grammar is the one that
+// matters, and this path is not hot. The token parsers (jws headers,
+// verify claims) share the zero-allocation scanner in internal/jsonscan.
 package strictjson
 
 import (

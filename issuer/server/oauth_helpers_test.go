@@ -19,6 +19,7 @@ import (
 	"github.com/keyroll/keyroll/clock"
 	"github.com/keyroll/keyroll/issuer"
 	"github.com/keyroll/keyroll/issuer/credential"
+	"github.com/keyroll/keyroll/issuer/issuertest"
 	"github.com/keyroll/keyroll/issuer/oidc"
 	"github.com/keyroll/keyroll/issuer/signin"
 	"github.com/keyroll/keyroll/jws"
@@ -60,17 +61,8 @@ func newRSAEnv(t testing.TB) *oauthEnv {
 
 func serveAlg(t testing.TB, st store.Store, sealer *keys.Sealer, clk *clock.Fake, alg string) *oauthEnv {
 	t.Helper()
-	ts := httptest.NewUnstartedServer(nil)
-	ts.Start()
-	t.Cleanup(ts.Close)
-	m, err := issuer.New(issuer.Config{Issuer: ts.URL, Store: st, Sealer: sealer, Policy: lifecycle.DefaultPolicy(), KeySpec: keys.Spec{Alg: alg}, Clock: clk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = New(m, Options{})
+	m, ts := issuertest.Serve(t, issuer.Config{Store: st, Sealer: sealer, KeySpec: keys.Spec{Alg: alg}, Clock: clk},
+		func(m *issuer.Manager) http.Handler { return New(m, Options{}) })
 	return &oauthEnv{m: m, clk: clk, ts: ts, c: &adminapi.Client{BaseURL: ts.URL}, st: st}
 }
 

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -17,12 +16,12 @@ import (
 
 	"github.com/keyroll/keyroll/clock"
 	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/issuer/issuertest"
 	"github.com/keyroll/keyroll/keys"
 	"github.com/keyroll/keyroll/keys/pkcs11"
 	"github.com/keyroll/keyroll/keys/pkcs11/softhsmtest"
 	"github.com/keyroll/keyroll/lifecycle"
 	"github.com/keyroll/keyroll/store"
-	"github.com/keyroll/keyroll/store/sqlite"
 )
 
 // These tests run the issuer's Manager on a real token: the rollover, the
@@ -33,10 +32,7 @@ var start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func openStore(t *testing.T, dir string) store.Store {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(dir, "keyroll.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := issuertest.OpenSQLite(t, dir)
 	t.Cleanup(func() { st.Close() })
 	return st
 }
