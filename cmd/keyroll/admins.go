@@ -2,8 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
+
+	"github.com/keyroll/keyroll/adminapi"
 )
 
 func init() {
@@ -54,39 +55,14 @@ Examples:
 }
 
 func runAdminsCreate(ctx context.Context, e *env, args []string) int {
-	c := commands["admins create"]
-	fs := newFlags(c)
-	var cf clientFlags
-	cf.define(fs, e)
-	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
-	asJSON := fs.Bool("json", false, "print JSON (with a generated password)")
-	pos, code := parseFlags(fs, c, e, args)
-	if code >= 0 {
-		return code
-	}
-	if len(pos) != 1 {
-		return usageErr(e, c, "give exactly one administrator NAME")
-	}
-	var password string
-	if *fromStdin {
-		var err error
-		if password, err = readPassword(e.stdin); err != nil {
-			return usageErr(e, c, "--password-stdin: "+err.Error())
-		}
-	}
-	out, err := cf.client(e).CreateAdmin(ctx, pos[0], password)
-	if err != nil {
-		return failErr(e, c, err)
-	}
-	if *asJSON {
-		writeJSONOut(e.stdout, out)
-		return exitOK
-	}
-	fmt.Fprintf(e.stdout, "created console administrator %s\n", out.Admin.Name)
-	if out.Password != "" {
-		fmt.Fprintf(e.stdout, "  password: %s\n  (shown once: keyroll keeps only its hash)\n", out.Password)
-	}
-	return exitOK
+	return runCreateWithPassword(ctx, e, commands["admins create"], args, "administrator NAME", "console administrator",
+		func(ctx context.Context, c *adminapi.Client, name, password string) (string, string, any, error) {
+			out, err := c.CreateAdmin(ctx, name, password)
+			if err != nil {
+				return "", "", nil, err
+			}
+			return out.Admin.Name, out.Password, out, nil
+		})
 }
 
 func runAdminsList(ctx context.Context, e *env, args []string) int {

@@ -38,3 +38,15 @@ func untrustedSource(src ops.Source, pin ops.Pin) string {
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
+
+// metadataTrustHelp is the paragraph every command reading federation
+// metadata puts in its help.
+const metadataTrustHelp = `Metadata trust: the signature of federation metadata is checked against
+the certificates the document itself publishes unless --metadata-signer
+pins the signer (a SHA-1/SHA-256 thumbprint, or a certificate file). Such a
+self-check shows the document intact, not who wrote it: anyone can sign
+metadata that lists their own certificate, so keyroll never calls it valid
+and names the certificate that signed it. With a pin, metadata that is
+unsigned or signed by any other key is refused (exit 1) and nothing of it
+is used.
+`

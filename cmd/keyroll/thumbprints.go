@@ -26,15 +26,7 @@ certificate have no thumbprint: their RFC 7638 JWK thumbprint is shown.
 SOURCE is an issuer URL (OIDC discovery is followed to its jwks_uri), a JWKS
 URL, a federation metadata URL, or a local file of any of these.
 
-Metadata trust: the signature of federation metadata is checked against
-the certificates the document itself publishes unless --metadata-signer
-pins the signer (a SHA-1/SHA-256 thumbprint, or a certificate file). Such a
-self-check shows the document intact, not who wrote it: anyone can sign
-metadata that lists their own certificate, so keyroll never calls it valid
-and names the certificate that signed it. With a pin, metadata that is
-unsigned or signed by any other key is refused (exit 1) and nothing of it
-is used.
-
+` + metadataTrustHelp + `
 Examples:
   keyroll thumbprints --tenant contoso.onmicrosoft.com
   keyroll thumbprints --adfs adfs.contoso.com --latest

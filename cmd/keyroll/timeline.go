@@ -30,15 +30,7 @@ generated on 2014-07-05 and promoted on 2014-07-10.
 The signing certificate is the one that signed the metadata, or the newest
 one published at least the promotion threshold ago (--signer names it).
 
-Metadata trust: the signature of federation metadata is checked against
-the certificates the document itself publishes unless --metadata-signer
-pins the signer (a SHA-1/SHA-256 thumbprint, or a certificate file). Such a
-self-check shows the document intact, not who wrote it: anyone can sign
-metadata that lists their own certificate, so keyroll never calls it valid
-and names the certificate that signed it. With a pin, metadata that is
-unsigned or signed by any other key is refused (exit 1) and nothing of it
-is used.
-
+` + metadataTrustHelp + `
 Examples:
   keyroll timeline --adfs adfs.contoso.com
   keyroll timeline --cert token-signing.cer

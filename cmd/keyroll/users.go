@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/keyroll/keyroll/adminapi"
 )
 
 func init() {
@@ -56,7 +58,21 @@ Examples:
 }
 
 func runUsersCreate(ctx context.Context, e *env, args []string) int {
-	c := commands["users create"]
+	return runCreateWithPassword(ctx, e, commands["users create"], args, "user NAME", "test user",
+		func(ctx context.Context, c *adminapi.Client, name, password string) (string, string, any, error) {
+			out, err := c.CreateUser(ctx, name, password)
+			if err != nil {
+				return "", "", nil, err
+			}
+			return out.User.Username, out.Password, out, nil
+		})
+}
+
+// runCreateWithPassword is users create and admins create: one NAME, the
+// password from the first line of stdin with --password-stdin or generated
+// by the issuer (shown once), a line for people or --json.
+func runCreateWithPassword(ctx context.Context, e *env, c *command, args []string, what, kind string,
+	create func(ctx context.Context, c *adminapi.Client, name, password string) (created, generated string, out any, err error)) int {
 	fs := newFlags(c)
 	var cf clientFlags
 	cf.define(fs, e)
@@ -67,7 +83,7 @@ func runUsersCreate(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	if len(pos) != 1 {
-		return usageErr(e, c, "give exactly one user NAME")
+		return usageErr(e, c, "give exactly one "+what)
 	}
 	var password string
 	if *fromStdin {
@@ -76,7 +92,7 @@ func runUsersCreate(ctx context.Context, e *env, args []string) int {
 			return usageErr(e, c, "--password-stdin: "+err.Error())
 		}
 	}
-	out, err := cf.client(e).CreateUser(ctx, pos[0], password)
+	name, generated, out, err := create(ctx, cf.client(e), pos[0], password)
 	if err != nil {
 		return failErr(e, c, err)
 	}
@@ -84,9 +100,9 @@ func runUsersCreate(ctx context.Context, e *env, args []string) int {
 		writeJSONOut(e.stdout, out)
 		return exitOK
 	}
-	fmt.Fprintf(e.stdout, "created test user %s\n", out.User.Username)
-	if out.Password != "" {
-		fmt.Fprintf(e.stdout, "  password: %s\n  (shown once: keyroll keeps only its hash)\n", out.Password)
+	fmt.Fprintf(e.stdout, "created %s %s\n", kind, name)
+	if generated != "" {
+		fmt.Fprintf(e.stdout, "  password: %s\n  (shown once: keyroll keeps only its hash)\n", generated)
 	}
 	return exitOK
 }
