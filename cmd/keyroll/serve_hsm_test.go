@@ -152,7 +152,7 @@ func TestServeHSMAutomaticRollover(t *testing.T) {
 	getenv := envMap(map[string]string{"KEYROLL_PKCS11_PIN": softhsmtest.PIN})
 	s := startServe(t, getenv, "--store", "sqlite:"+filepath.Join(t.TempDir(), "keyroll.db"), "--key-alg", "ES256",
 		"--key-backend", "pkcs11", "--pkcs11-module", h.Module, "--pkcs11-token", label,
-		"--certificate-duration", "40s", "--generation-threshold", "30s", "--promotion-threshold", "3s", "--critical-threshold", "2s",
+		"--certificate-duration", "100s", "--generation-threshold", "90s", "--promotion-threshold", "3s", "--critical-threshold", "20s",
 		"--rollover-interval", "1s", "--max-token-lifetime", "1s", "--refresh-interval", "1s", "--clock-skew", "0s", "--poll-interval", "1s")
 	admin := &adminapi.Client{BaseURL: s.url}
 	if _, errs, code := runCmd(t, getenv, "apps", "create", "orders", "--audience", "api://orders", "--server", s.url); code != 0 {
@@ -171,7 +171,7 @@ func TestServeHSMAutomaticRollover(t *testing.T) {
 		return kidOfToken(t, tok.AccessToken)
 	}
 	first := verifyToken()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -180,7 +180,7 @@ func TestServeHSMAutomaticRollover(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the policy promoted no new key within 30 s: %+v", ks)
+			t.Fatalf("the policy promoted no new key within 60 s: %+v", ks)
 		}
 		<-tick.C
 	}
