@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	sharedfixtures "github.com/keyroll/keyroll/internal/fixtures"
+	"github.com/keyroll/keyroll/internal/testissuer"
 	"github.com/keyroll/keyroll/jwk"
 )
 
@@ -91,22 +91,7 @@ func key(t testing.TB, name string) crypto.Signer {
 // selfSigned makes a certificate for signer's public key.
 func selfSigned(t testing.TB, signer crypto.Signer) *x509.Certificate {
 	t.Helper()
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "keyroll test signing"},
-		NotBefore:    time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-		NotAfter:     time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, signer.Public(), signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
+	return testissuer.SelfSigned(t, signer, "keyroll test signing", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
 }
 
 // rsaJWK renders an RSA public key's n and e.

@@ -1,5 +1,6 @@
 // Package testissuer is test support for packages that verify keyroll
-// tokens: pooled signing keys, token minting, and a fake OpenID Connect
+// tokens: pooled signing keys, self-signed certificates, token minting,
+// and a fake OpenID Connect
 // issuer on httptest whose JWKS, failures and fetch counts tests control.
 //
 // It is an ordinary package so that in-package tests of several packages
@@ -91,24 +92,44 @@ func NewKey(t testing.TB, alg, kid string) Key {
 }
 
 // WithCert returns k with a self-signed certificate (for metadata and
-// x5t), valid from a day before [T0] to a year after.
+// x5t), valid from a day before [T0] to a year after. Its serial is 1, so
+// an RSA key (whose signatures are deterministic) gets the same
+// certificate, and x5t, every time.
 func (k Key) WithCert(t testing.TB) Key {
 	t.Helper()
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: k.KID},
-		NotBefore:    T0.Add(-24 * time.Hour),
-		NotAfter:     T0.Add(365 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Signer.Public(), k.Signer)
+	k.Cert = selfSigned(t, big.NewInt(1), k.Signer, k.KID, T0.Add(-24*time.Hour), T0.Add(365*24*time.Hour))
+	return k
+}
+
+// SelfSigned makes a self-signed signing certificate (a random serial,
+// key usage digital signature) for signer's public key.
+func SelfSigned(t testing.TB, signer crypto.Signer, cn string, notBefore, notAfter time.Time) *x509.Certificate {
+	t.Helper()
+	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k.Cert, err = x509.ParseCertificate(der); err != nil {
+	return selfSigned(t, serial, signer, cn, notBefore, notAfter)
+}
+
+func selfSigned(t testing.TB, serial *big.Int, signer crypto.Signer, cn string, notBefore, notAfter time.Time) *x509.Certificate {
+	t.Helper()
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: cn},
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, signer.Public(), signer)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return k
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
 }
 
 // X5T is the base64url SHA-1 thumbprint of k's certificate.

@@ -6,13 +6,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"math/big"
 	"testing"
 	"time"
 
 	"github.com/keyroll/keyroll/fedmeta"
+	"github.com/keyroll/keyroll/internal/testissuer"
 	"github.com/keyroll/keyroll/jwk"
 )
 
@@ -30,17 +29,7 @@ func NewCert(t testing.TB, cn string, notBefore, notAfter time.Time) Signing {
 	if err != nil {
 		t.Fatal(err)
 	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: cn}, NotBefore: notBefore, NotAfter: notAfter,
-		KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testissuer.SelfSigned(t, key, cn, notBefore, notAfter)
 	return Signing{Cert: c, Key: key}
 }
 
