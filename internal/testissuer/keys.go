@@ -92,10 +92,12 @@ func NewKey(t testing.TB, alg, kid string) Key {
 }
 
 // WithCert returns k with a self-signed certificate (for metadata and
-// x5t), valid from a day before [T0] to a year after.
+// x5t), valid from a day before [T0] to a year after. Its serial is 1, so
+// an RSA key (whose signatures are deterministic) gets the same
+// certificate, and x5t, every time.
 func (k Key) WithCert(t testing.TB) Key {
 	t.Helper()
-	k.Cert = SelfSigned(t, k.Signer, k.KID, T0.Add(-24*time.Hour), T0.Add(365*24*time.Hour))
+	k.Cert = selfSigned(t, big.NewInt(1), k.Signer, k.KID, T0.Add(-24*time.Hour), T0.Add(365*24*time.Hour))
 	return k
 }
 
@@ -107,6 +109,11 @@ func SelfSigned(t testing.TB, signer crypto.Signer, cn string, notBefore, notAft
 	if err != nil {
 		t.Fatal(err)
 	}
+	return selfSigned(t, serial, signer, cn, notBefore, notAfter)
+}
+
+func selfSigned(t testing.TB, serial *big.Int, signer crypto.Signer, cn string, notBefore, notAfter time.Time) *x509.Certificate {
+	t.Helper()
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
 		Subject:      pkix.Name{CommonName: cn},
