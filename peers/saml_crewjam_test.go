@@ -24,6 +24,10 @@ import (
 
 	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/issuer"
+	"github.com/keyroll/keyroll/issuer/issuertest"
+	"github.com/keyroll/keyroll/issuer/server"
+	"github.com/keyroll/keyroll/keys"
+	"github.com/keyroll/keyroll/lifecycle"
 )
 
 // crewjamSP is a crewjam/saml ServiceProvider behind the peer routes of
@@ -238,4 +242,41 @@ func TestSAMLCrewjamSignedRequests(t *testing.T) {
 	if got.status != http.StatusBadRequest || !strings.Contains(string(got.body), "not signed") {
 		t.Fatalf("an unsigned AuthnRequest from an SP that signs its requests: %d at %s: %s", got.status, got.url, got.body)
 	}
+}
+
+// TestSAMLCrewjamAutomaticRollover: the same scenario across an automatic
+// rollover, the policy's thresholds in seconds: the SP signs alice in,
+// refuses the promoted key's response while it holds the metadata it read
+// before the next key was published, and accepts it after reading again.
+func TestSAMLCrewjamAutomaticRollover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits about 15 s for the policy")
+	}
+	p := lifecycle.DefaultPolicy()
+	p.CertificateDuration, p.GenerationThreshold, p.PromotionThreshold, p.CriticalThreshold = 100*time.Second, 90*time.Second, 3*time.Second, 20*time.Second
+	p.RolloverInterval, p.MaxTokenLifetime, p.RefreshInterval, p.ClockSkew = time.Second, 30*time.Second, time.Second, 0
+	m, ts := issuertest.Serve(t, issuer.Config{KeySpec: keys.Spec{Alg: "RS256"}, Policy: p}, func(m *issuer.Manager) http.Handler {
+		return server.New(m, server.Options{})
+	})
+	kr := &keyroll{url: ts.URL, m: m, admin: &adminapi.Client{BaseURL: ts.URL}}
+	sp, base := startCrewjamSP(t, kr)
+	newSAMLApp(t, kr, "crewjam", sp.sp.EntityID, sp.sp.AcsURL.String())
+	login := base + "/login"
+	expectSignedIn(t, "crewjam/saml", fedSignIn(t, login, "alice", "correct horse battery"), "alice")
+	first := m.Snapshot().Primary.KID
+	deadline := time.Now().Add(60 * time.Second)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for m.Snapshot().Primary.KID == first {
+		if _, err := m.Check(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the policy promoted no key within 60 s")
+		}
+		<-tick.C
+	}
+	expectRefused(t, "crewjam/saml", "the promoted key's response while holding the old metadata", fedSignIn(t, login, "alice", "correct horse battery"))
+	reload(t, base)
+	expectSignedIn(t, "crewjam/saml", fedSignIn(t, login, "alice", "correct horse battery"), "alice")
 }
