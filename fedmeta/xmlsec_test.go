@@ -9,36 +9,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/keyroll/keyroll/internal/xmlsectest"
 )
 
-// xmlsec1Path finds the independent verifier: skipped when missing, except
-// under CI=true, where CI installs it (apt-get install xmlsec1).
-func xmlsec1Path(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("xmlsec1")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("xmlsec1 not on PATH under CI=true; install it: apt-get install -y xmlsec1")
-		}
-		t.Skip("xmlsec1 not on PATH: skipping the independent XML-DSig check (apt-get install -y xmlsec1)")
-	}
-	return p
-}
+func xmlsec1Path(t *testing.T) string { return xmlsectest.Path(t) }
 
 // xmlsec1Verify runs xmlsec1 on doc with cert as the only verification key.
 func xmlsec1Verify(t *testing.T, bin string, doc []byte, cert *x509.Certificate) (bool, string) {
 	t.Helper()
-	dir := t.TempDir()
-	docPath, certPath := filepath.Join(dir, "metadata.xml"), filepath.Join(dir, "cert.pem")
-	if err := os.WriteFile(docPath, doc, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "--verify", "--pubkey-cert-pem", certPath,
-		"--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor", docPath).CombinedOutput()
-	return err == nil, string(out)
+	docPath, certPath := xmlsectest.Files(t, doc, cert)
+	return xmlsectest.Verify(bin, docPath, "--pubkey-cert-pem", certPath,
+		"--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor")
 }
 
 func TestXmlsec1VerifiesKeyrollSignatures(t *testing.T) {

@@ -8,36 +8,19 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/keyroll/keyroll/internal/xmlsectest"
 )
 
-// xmlsec1Path finds the independent verifier: skipped when missing, except
-// under CI=true, where CI installs it (apt-get install xmlsec1).
-func xmlsec1Path(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("xmlsec1")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("xmlsec1 not on PATH under CI=true; install it: apt-get install -y xmlsec1")
-		}
-		t.Skip("xmlsec1 not on PATH: skipping the independent XML-DSig check (apt-get install -y xmlsec1)")
-	}
-	return p
-}
+func xmlsec1Path(t *testing.T) string { return xmlsectest.Path(t) }
 
 // xmlsec1Verify runs xmlsec1 --verify on doc with cert as the only trusted
 // certificate. node selects which signature (by its parent's ID) when the
 // document holds several; "" takes the first.
 func xmlsec1Verify(t *testing.T, bin string, doc []byte, cert *x509.Certificate, node string) (bool, string) {
 	t.Helper()
-	dir := t.TempDir()
-	docPath, certPath := filepath.Join(dir, "doc.xml"), filepath.Join(dir, "cert.pem")
-	if err := os.WriteFile(docPath, doc, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"--verify", "--trusted-pem", certPath,
+	docPath, certPath := xmlsectest.Files(t, doc, cert)
+	args := []string{"--trusted-pem", certPath,
 		// Self-signed test certificates: trust is the pinned PEM, not dates.
 		"--verification-time", "2026-03-01 12:00:00",
 		"--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:Response",
@@ -46,8 +29,7 @@ func xmlsec1Verify(t *testing.T, bin string, doc []byte, cert *x509.Certificate,
 	if node != "" {
 		args = append(args, "--node-xpath", "//*[@ID='"+node+"']/*[local-name()='Signature']")
 	}
-	out, err := exec.Command(bin, append(args, docPath)...).CombinedOutput()
-	return err == nil, string(out)
+	return xmlsectest.Verify(bin, docPath, args...)
 }
 
 func TestXmlsec1VerifiesResponses(t *testing.T) {

@@ -4,11 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/fedmeta"
+	"github.com/keyroll/keyroll/internal/xmlsectest"
 	"github.com/keyroll/keyroll/issuer"
 	"github.com/keyroll/keyroll/jwk"
 )
@@ -164,21 +165,18 @@ func publishedThumbs(ks []adminapi.KeyInfo) (all []string, primary string) {
 // primary's certificate. Skips where xmlsec1 is missing, except in CI.
 func xmlsecVerify(t *testing.T, metadata []byte, certDER []byte) {
 	t.Helper()
-	bin, err := exec.LookPath("xmlsec1")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("xmlsec1 is required under CI=true (apt-get install xmlsec1)")
-		}
+	bin := xmlsectest.Find(t)
+	if bin == "" {
 		t.Log("SKIPPED the independent signature check: xmlsec1 is not installed (apt-get install xmlsec1)")
 		return
 	}
-	dir := t.TempDir()
-	doc, pem := filepath.Join(dir, "md.xml"), filepath.Join(dir, "cert.pem")
-	os.WriteFile(doc, metadata, 0o600)
-	os.WriteFile(pem, pemCert(certDER), 0o600)
-	out, err := exec.Command(bin, "--verify", "--pubkey-cert-pem", pem, "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor", doc).CombinedOutput()
+	cert, err := x509.ParseCertificate(certDER)
 	if err != nil {
-		t.Fatalf("xmlsec1 --verify rejects keyroll's metadata: %v\n%s", err, out)
+		t.Fatal(err)
+	}
+	doc, pem := xmlsectest.Files(t, metadata, cert)
+	if ok, out := xmlsectest.Verify(bin, doc, "--pubkey-cert-pem", pem, "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor"); !ok {
+		t.Fatalf("xmlsec1 --verify rejects keyroll's metadata:\n%s", out)
 	}
 }
 

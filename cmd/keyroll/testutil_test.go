@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"testing"
 	"time"
 
@@ -38,10 +37,6 @@ func mustCert(t *testing.T, base, kid string) []byte {
 	}
 	t.Fatalf("kid %s not in the JWKS", kid)
 	return nil
-}
-
-func pemCert(der []byte) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
 // fireNow is an env.after that fires at once: CLI tests never wait for a

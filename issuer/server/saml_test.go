@@ -10,9 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -23,6 +20,7 @@ import (
 
 	"github.com/keyroll/keyroll/adminapi"
 	"github.com/keyroll/keyroll/fedmeta"
+	"github.com/keyroll/keyroll/internal/xmlsectest"
 	"github.com/keyroll/keyroll/issuer"
 	"github.com/keyroll/keyroll/issuer/samlidp"
 	"github.com/keyroll/keyroll/issuer/signin"
@@ -275,28 +273,18 @@ func TestMetadataNamesWorkingEndpoints(t *testing.T) {
 // TestSAMLResponseVerifiesWithXmlsec1: a signed Response and its signed
 // Assertion verify with xmlsec1 against the published certificate.
 func TestSAMLResponseVerifiesWithXmlsec1(t *testing.T) {
-	bin, err := exec.LookPath("xmlsec1")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("xmlsec1 is not installed; .ci/run installs it")
-		}
-		t.Skip("xmlsec1 is not installed (apt-get install xmlsec1)")
-	}
+	bin := xmlsectest.Path(t)
 	e := newRSAEnv(t)
 	e.user(t, "dave", "correct horse battery")
 	e.samlApp(t, nil)
 	pf := newBrowser(t).signInAt(e.ts.URL+samlidp.InitPath+"?app=sp", "dave", "correct horse battery")
 	xml, _ := base64.StdEncoding.DecodeString(pf.Fields.Get("SAMLResponse"))
-	dir := t.TempDir()
-	doc, pem := filepath.Join(dir, "r.xml"), filepath.Join(dir, "c.pem")
-	os.WriteFile(doc, xml, 0o600)
-	cert := e.certOf(t, e.m.Snapshot().Primary.KID)
-	os.WriteFile(pem, []byte("-----BEGIN CERTIFICATE-----\n"+base64.StdEncoding.EncodeToString(cert.Raw)+"\n-----END CERTIFICATE-----\n"), 0o600)
+	doc, pem := xmlsectest.Files(t, xml, e.certOf(t, e.m.Snapshot().Primary.KID))
 	for _, node := range []string{"urn:oasis:names:tc:SAML:2.0:protocol:Response", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion"} {
-		out, err := exec.Command(bin, "--verify", "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:Response",
-			"--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion", "--node-xpath", xpathOf(node), "--pubkey-cert-pem", pem, doc).CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "OK") {
-			t.Errorf("xmlsec1 --verify %s: %v\n%s", node, err, out)
+		ok, out := xmlsectest.Verify(bin, doc, "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:Response",
+			"--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion", "--node-xpath", xpathOf(node), "--pubkey-cert-pem", pem)
+		if !ok || !strings.Contains(out, "OK") {
+			t.Errorf("xmlsec1 --verify %s:\n%s", node, out)
 		}
 	}
 }
